@@ -1,0 +1,57 @@
+//! Money in fen (分; 1 yuan = 100 fen), integers only: no floating point near money.
+
+use std::fmt;
+use std::ops::{Add, Sub};
+
+/// An amount of money in fen.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Fen(pub i64);
+
+impl Fen {
+    pub const ZERO: Fen = Fen(0);
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl Add for Fen {
+    type Output = Fen;
+    fn add(self, rhs: Fen) -> Fen {
+        Fen(self.0 + rhs.0)
+    }
+}
+
+impl Sub for Fen {
+    type Output = Fen;
+    fn sub(self, rhs: Fen) -> Fen {
+        Fen(self.0 - rhs.0)
+    }
+}
+
+/// `12345` fen is shown as `123.45`.
+impl fmt::Display for Fen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
+impl fmt::Debug for Fen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fen({})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shows_yuan_with_two_decimals() {
+        assert_eq!(Fen(50000).to_string(), "500.00");
+        assert_eq!(Fen(5).to_string(), "0.05");
+        assert_eq!(Fen(-1234).to_string(), "-12.34");
+    }
+}
