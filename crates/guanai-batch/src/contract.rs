@@ -726,22 +726,23 @@ fn write_evaluation(
             b"{\"person_id\":"
         });
         json_str(person(who), out);
-        let _ = write!(
-            out,
-            ",\"kind\":\"{}\",\"clause\":\"{}\"}}",
-            kind.as_str(),
-            kind.clause()
-        );
+        let _ = write!(out, ",\"kind\":\"{}\"}}", kind.as_str());
     }
     out.extend_from_slice(b"],\"explanation\":[");
+    // Sentences are rendered with the ids already JSON-escaped; the templates and the numbers,
+    // dates and ratios they insert never need escaping, so the text is copied as it is.
+    let (p0, p1, c) = (
+        person(Person::Parent(0)),
+        person(Person::Parent(1)),
+        person(Person::Child),
+    );
+    let escaped = [json_inner(p0), json_inner(p1), json_inner(c)];
     let labels = Labels {
-        parents: [person(Person::Parent(0)), person(Person::Parent(1))],
-        child: person(Person::Child),
+        parents: [&escaped[0], &escaped[1]],
+        child: &escaped[2],
     };
     for (n, reason) in scratch.reasons.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
+        out.extend_from_slice(if n > 0 { b",\"" } else { b"\"" });
         scratch.text.clear();
         render(
             reason,
@@ -751,9 +752,26 @@ fn write_evaluation(
             policy,
             &mut scratch.text,
         );
-        json_str(&scratch.text, out);
+        out.extend_from_slice(scratch.text.as_bytes());
+        out.push(b'"');
     }
     out.extend_from_slice(b"]}\n");
+}
+
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// `s` with JSON string escapes applied (without the surrounding quotes); borrowed when clean.
+fn json_inner(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = Vec::with_capacity(s.len() + 8);
+    json_str(s, &mut out);
+    // json_str wrote valid UTF-8 (the input was) between two quotes.
+    let inner = out.get(1..out.len() - 1).unwrap_or_default();
+    Cow::Owned(String::from_utf8_lossy(inner).into_owned())
 }
 
 /// Appends `s` as a JSON string literal.
@@ -761,21 +779,18 @@ pub fn json_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => b"",
-            _ => continue,
-        };
+    while let Some(offset) = bytes[start..].iter().position(|&b| needs_escape(b)) {
+        let i = start + offset;
         out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
-        } else {
-            out.extend_from_slice(escape);
+        match bytes[i] {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
         }
         start = i + 1;
     }

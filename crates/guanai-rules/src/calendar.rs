@@ -95,7 +95,36 @@ impl Month {
 
 impl fmt::Display for Month {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}", self.year(), self.month())
+        // Written digit by digit: months are formatted for every output line.
+        let mut buf = [0u8; 7];
+        put_digits(&mut buf[0..4], self.year() as u32);
+        buf[4] = b'-';
+        put_digits(&mut buf[5..7], self.month() as u32);
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+    }
+}
+
+/// Writes `value` as fixed-width decimal digits into `out` (zero-padded, truncated on the left).
+fn put_digits(out: &mut [u8], mut value: u32) {
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+/// A date shown as `YYYY-MM-DD`, quickly (for explanations written on every output line).
+#[derive(Clone, Copy)]
+pub struct Ymd(pub Date);
+
+impl fmt::Display for Ymd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 10];
+        put_digits(&mut buf[0..4], self.0.year().max(0) as u32);
+        buf[4] = b'-';
+        put_digits(&mut buf[5..7], self.0.month().max(0) as u32);
+        buf[7] = b'-';
+        put_digits(&mut buf[8..10], self.0.day().max(0) as u32);
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -226,6 +255,14 @@ mod tests {
         }
         assert_eq!(parse_date("2020-02-29").map(|x| x.day()), Ok(29));
         assert_eq!(parse_date("9999-12-31").map(|x| x.year()), Ok(9999));
+    }
+
+    #[test]
+    fn dates_and_months_show_zero_padded() {
+        assert_eq!(Ymd(d("0987-02-03")).to_string(), "0987-02-03");
+        assert_eq!(Ymd(d("2024-12-31")).to_string(), "2024-12-31");
+        assert_eq!(m("0001-01").to_string(), "0001-01");
+        assert_eq!(m("9999-12").to_string(), "9999-12");
     }
 
     #[test]

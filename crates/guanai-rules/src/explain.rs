@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use jiff::civil::Date;
 
-use crate::calendar::{Month, birthday};
+use crate::calendar::{Month, Ymd, birthday};
 use crate::engine::{
     Category, Grant, GrantKind, MonthlyAssistance, MonthlyKind, Person, RatesApplied, ServiceKind,
     ServiceSet,
@@ -218,6 +218,34 @@ fn service_en(kind: ServiceKind) -> &'static str {
     }
 }
 
+/// Lists services grouped by the clause they come from: `[二(三)] a、b；[二(四)] c`.
+fn write_services(
+    out: &mut String,
+    services: ServiceSet,
+    policy: &Policy,
+    group_sep: &str,
+    item_sep: &str,
+    name: fn(ServiceKind) -> &'static str,
+) -> std::fmt::Result {
+    let mut clause = "";
+    for kind in services.iter() {
+        if kind.clause() != clause {
+            if !clause.is_empty() {
+                out.push_str(group_sep);
+            }
+            clause = kind.clause();
+            write!(out, "[{clause}] ")?;
+        } else {
+            out.push_str(item_sep);
+        }
+        out.push_str(name(kind));
+        if kind == ServiceKind::DibaoUplift {
+            write!(out, " +{}", policy.services.dibao_uplift.text())?;
+        }
+    }
+    Ok(())
+}
+
 fn grant_zh(kind: GrantKind) -> &'static str {
     match kind {
         GrantKind::BereavedGrant => "失独家庭一次性救助",
@@ -247,39 +275,46 @@ fn zh(
             CategoryReason::ChildDied { date } => write!(
                 out,
                 "[二(二)·§3] 失独家庭：独生子女于{date}死亡，自{}起计（事件次月生效）",
-                Month::effective_from(date)
+                Month::effective_from(date),
+                date = Ymd(date)
             ),
             CategoryReason::Orphan { child_birth } => write!(
                 out,
                 "[二(二)·§3] 计划生育孤儿家庭：所列父母均已去世，子女未满{}周岁（{child_birth}出生，{}起不再属孤儿）",
                 e.orphan_age_limit,
-                age_from(child_birth, e.orphan_age_limit)
+                age_from(child_birth, e.orphan_age_limit),
+                child_birth = Ymd(child_birth)
             ),
             CategoryReason::Disabled { grade, assessed } => write!(
                 out,
                 "[二(二)·§3] 伤残家庭：独生子女{}级残疾（三级以上），{assessed}评定，自{}起计",
                 grade.get(),
-                Month::effective_from(assessed)
+                Month::effective_from(assessed),
+                assessed = Ymd(assessed)
             ),
             CategoryReason::GradeDoesNotQualify { grade, assessed } => write!(
                 out,
                 "[§3] 非特殊困难家庭：残疾等级{}级（{assessed}评定）不属三级以上",
-                grade.get()
+                grade.get(),
+                assessed = Ymd(assessed)
             ),
             CategoryReason::DisabilityNotYetInForce { assessed } => write!(
                 out,
                 "[§1·§3] 非特殊困难家庭：残疾评定日期{assessed}，自{}起生效",
-                Month::effective_from(assessed)
+                Month::effective_from(assessed),
+                assessed = Ymd(assessed)
             ),
             CategoryReason::ChildDeathNotYetInForce { date } => write!(
                 out,
                 "[§1·§3] 非特殊困难家庭：子女死亡日期{date}，自{}起按失独家庭计",
-                Month::effective_from(date)
+                Month::effective_from(date),
+                date = Ymd(date)
             ),
             CategoryReason::OrphanReachedAdulthood { child_birth } => write!(
                 out,
                 "[§3] 非特殊困难家庭：子女（{child_birth}出生）已满{}周岁，不再属计划生育孤儿",
-                e.orphan_age_limit
+                e.orphan_age_limit,
+                child_birth = Ymd(child_birth)
             ),
             CategoryReason::NoQualifyingEvent => {
                 write!(out, "[§3] 非特殊困难家庭：独生子女健在且无三级以上残疾")
@@ -326,17 +361,25 @@ fn zh(
                     write!(out, "特别扶助制度自{}起实施", policy.programme_start)
                 }
                 ParentReason::Died { date } => {
-                    write!(out, "已于{date}去世，发放至{}止", Month::of(date))
+                    write!(
+                        out,
+                        "已于{date}去世，发放至{}止",
+                        Month::of(date),
+                        date = Ymd(date)
+                    )
                 }
                 ParentReason::BornBeforeCutoff { cutoff } => {
-                    write!(out, "出生早于{cutoff}（国家条件）")
+                    write!(out, "出生早于{cutoff}（国家条件）", cutoff = Ymd(cutoff))
                 }
-                ParentReason::LaterChild { date } => write!(out, "已于{date}再生育或收养子女"),
+                ParentReason::LaterChild { date } => {
+                    write!(out, "已于{date}再生育或收养子女", date = Ymd(date))
+                }
                 ParentReason::MotherUnderAge { mother_birth } => write!(
                     out,
                     "母亲（{mother_birth}出生）未满{}周岁，{}起符合",
                     e.assistance_age,
-                    age_from(mother_birth, e.assistance_age)
+                    age_from(mother_birth, e.assistance_age),
+                    mother_birth = Ymd(mother_birth)
                 ),
                 ParentReason::FatherUnderAge {
                     father_birth,
@@ -350,7 +393,8 @@ fn zh(
                         "未列母亲"
                     },
                     e.assistance_age,
-                    age_from(father_birth, e.assistance_age)
+                    age_from(father_birth, e.assistance_age),
+                    father_birth = Ymd(father_birth)
                 ),
                 ParentReason::NoParentOfAge => {
                     write!(out, "没有达到{}周岁的父母", e.assistance_age)
@@ -365,13 +409,7 @@ fn zh(
                 }
                 Person::Child => write!(out, "[二(一)·§6] 孤儿{}可享：", labels.child)?,
             }
-            for (n, kind) in services.iter().enumerate() {
-                let sep = if n == 0 { "" } else { "；" };
-                write!(out, "{sep}{}（{}）", service_zh(kind), kind.clause())?;
-                if kind == ServiceKind::DibaoUplift {
-                    write!(out, "上浮{}", policy.services.dibao_uplift.text())?;
-                }
-            }
+            write_services(out, services, policy, "；", "、", service_zh)?;
             Ok(())
         }
         Reason::GrantDue(g) => write!(
@@ -407,39 +445,46 @@ fn en(
             CategoryReason::ChildDied { date } => write!(
                 out,
                 "[二(二), §3] bereaved: the only child died on {date}, counting from {} (the month after)",
-                Month::effective_from(date)
+                Month::effective_from(date),
+                date = Ymd(date)
             ),
             CategoryReason::Orphan { child_birth } => write!(
                 out,
                 "[二(二), §3] orphan: every listed parent has died and the child (born {child_birth}) is under {} (until {})",
                 e.orphan_age_limit,
-                age_from(child_birth, e.orphan_age_limit)
+                age_from(child_birth, e.orphan_age_limit),
+                child_birth = Ymd(child_birth)
             ),
             CategoryReason::Disabled { grade, assessed } => write!(
                 out,
                 "[二(二), §3] disabled: the only child has disability grade {} (grade 3 or above), assessed {assessed}, counting from {}",
                 grade.get(),
-                Month::effective_from(assessed)
+                Month::effective_from(assessed),
+                assessed = Ymd(assessed)
             ),
             CategoryReason::GradeDoesNotQualify { grade, assessed } => write!(
                 out,
                 "[§3] none: disability grade {} (assessed {assessed}) is not grade 3 or above",
-                grade.get()
+                grade.get(),
+                assessed = Ymd(assessed)
             ),
             CategoryReason::DisabilityNotYetInForce { assessed } => write!(
                 out,
                 "[§1, §3] none: the disability assessed on {assessed} counts from {}",
-                Month::effective_from(assessed)
+                Month::effective_from(assessed),
+                assessed = Ymd(assessed)
             ),
             CategoryReason::ChildDeathNotYetInForce { date } => write!(
                 out,
                 "[§1, §3] none: the child's death on {date} counts from {}",
-                Month::effective_from(date)
+                Month::effective_from(date),
+                date = Ymd(date)
             ),
             CategoryReason::OrphanReachedAdulthood { child_birth } => write!(
                 out,
                 "[§3] none: the child (born {child_birth}) has reached {} and is no longer an orphan",
-                e.orphan_age_limit
+                e.orphan_age_limit,
+                child_birth = Ymd(child_birth)
             ),
             CategoryReason::NoQualifyingEvent => {
                 write!(
@@ -491,19 +536,33 @@ fn en(
                     write!(out, "the programme exists from {}", policy.programme_start)
                 }
                 ParentReason::Died { date } => {
-                    write!(out, "died on {date}; paid up to {}", Month::of(date))
+                    write!(
+                        out,
+                        "died on {date}; paid up to {}",
+                        Month::of(date),
+                        date = Ymd(date)
+                    )
                 }
                 ParentReason::BornBeforeCutoff { cutoff } => {
-                    write!(out, "born before {cutoff} (national condition)")
+                    write!(
+                        out,
+                        "born before {cutoff} (national condition)",
+                        cutoff = Ymd(cutoff)
+                    )
                 }
                 ParentReason::LaterChild { date } => {
-                    write!(out, "had or adopted another child on {date}")
+                    write!(
+                        out,
+                        "had or adopted another child on {date}",
+                        date = Ymd(date)
+                    )
                 }
                 ParentReason::MotherUnderAge { mother_birth } => write!(
                     out,
                     "the mother (born {mother_birth}) is under {}; qualifies from {}",
                     e.assistance_age,
-                    age_from(mother_birth, e.assistance_age)
+                    age_from(mother_birth, e.assistance_age),
+                    mother_birth = Ymd(mother_birth)
                 ),
                 ParentReason::FatherUnderAge {
                     father_birth,
@@ -517,7 +576,8 @@ fn en(
                         "no mother is listed"
                     },
                     e.assistance_age,
-                    age_from(father_birth, e.assistance_age)
+                    age_from(father_birth, e.assistance_age),
+                    father_birth = Ymd(father_birth)
                 ),
                 ParentReason::NoParentOfAge => {
                     write!(out, "no parent has reached {}", e.assistance_age)
@@ -534,13 +594,7 @@ fn en(
                     write!(out, "[二(一), §6] orphan {} is entitled to: ", labels.child)?
                 }
             }
-            for (n, kind) in services.iter().enumerate() {
-                let sep = if n == 0 { "" } else { "; " };
-                write!(out, "{sep}{} ({})", service_en(kind), kind.clause())?;
-                if kind == ServiceKind::DibaoUplift {
-                    write!(out, " +{}", policy.services.dibao_uplift.text())?;
-                }
-            }
+            write_services(out, services, policy, "; ", ", ", service_en)?;
             Ok(())
         }
         Reason::GrantDue(g) => write!(

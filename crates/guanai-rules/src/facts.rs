@@ -140,22 +140,20 @@ impl Family {
             ));
         }
         for (i, p) in parents.iter().enumerate() {
-            before_birth(
-                &format!("parents[{i}].death_date"),
-                p.death_date,
-                p.birth_date,
-            )?;
-            before_birth(
-                &format!("parents[{i}].later_child_date"),
-                p.later_child_date,
-                p.birth_date,
-            )?;
+            before_birth(p.death_date, p.birth_date, || {
+                format!("parents[{i}].death_date")
+            })?;
+            before_birth(p.later_child_date, p.birth_date, || {
+                format!("parents[{i}].later_child_date")
+            })?;
         }
-        before_birth("child.death_date", child.death_date, child.birth_date)?;
+        before_birth(child.death_date, child.birth_date, || {
+            "child.death_date".to_owned()
+        })?;
         before_birth(
-            "child.disability_date",
             child.disability.map(|d| d.assessed),
             child.birth_date,
+            || "child.disability_date".to_owned(),
         )?;
         Ok(Family {
             county,
@@ -188,10 +186,15 @@ impl Family {
     }
 }
 
-fn before_birth(field: &str, date: Option<Date>, birth: Date) -> Result<(), FactsError> {
+/// The field name is only formatted when there is an error (this runs for every input line).
+fn before_birth(
+    date: Option<Date>,
+    birth: Date,
+    field: impl FnOnce() -> String,
+) -> Result<(), FactsError> {
     match date {
         Some(d) if d < birth => Err(FactsError::new(
-            field,
+            field(),
             format!("{d} is before the birth date {birth}"),
         )),
         _ => Ok(()),

@@ -32,9 +32,27 @@ impl Sub for Fen {
 /// `12345` fen is shown as `123.45`.
 impl fmt::Display for Fen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+        // Written by hand: amounts are formatted for every output line.
+        let mut buf = [0u8; 24];
+        let mut at = buf.len();
+        let mut abs = self.0.unsigned_abs();
+        for i in 0.. {
+            if i == 2 {
+                at -= 1;
+                buf[at] = b'.';
+            }
+            at -= 1;
+            buf[at] = b'0' + (abs % 10) as u8;
+            abs /= 10;
+            if abs == 0 && i >= 2 {
+                break;
+            }
+        }
+        if self.0 < 0 {
+            at -= 1;
+            buf[at] = b'-';
+        }
+        f.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -53,5 +71,9 @@ mod tests {
         assert_eq!(Fen(50000).to_string(), "500.00");
         assert_eq!(Fen(5).to_string(), "0.05");
         assert_eq!(Fen(-1234).to_string(), "-12.34");
+        assert_eq!(Fen(0).to_string(), "0.00");
+        assert_eq!(Fen(100).to_string(), "1.00");
+        assert_eq!(Fen(1000000).to_string(), "10000.00");
+        assert_eq!(Fen(i64::MIN).to_string(), "-92233720368547758.08");
     }
 }

@@ -367,6 +367,23 @@ fn output_amounts_always_add_up_and_strings_are_escaped() {
 }
 
 #[test]
+fn ids_with_quotes_backslashes_and_controls_stay_valid_json_in_explanations() {
+    let line = replaced(r#""id":"F0001-M""#, r#""id":"M\"\\\n\u0007x""#);
+    let v = eval(&line, "2014-12");
+    assert_eq!(v["monthly"][0]["person_id"], "M\"\\\n\u{7}x");
+    let text: Vec<&str> = v["explanation"]
+        .as_array()
+        .expect("explanation")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        text.iter().any(|t| t.contains("M\"\\\n\u{7}x（母亲）")),
+        "{text:?}"
+    );
+}
+
+#[test]
 fn explanations_come_in_english_on_request() {
     let mut out = Vec::new();
     let en = EvalSettings {
