@@ -587,8 +587,8 @@ impl<'de> Visitor<'de> for ChildSeed<'_> {
             }
         }
         let birth_date = required(birth, ctx, &c("birth_date"))?;
-        let disability = match (grade, assessed) {
-            (Some(grade), Some(assessed)) => Some(Disability { grade, assessed }),
+        let disabilities = match (grade, assessed) {
+            (Some(grade), Some(assessed)) => vec![Disability { grade, assessed }],
             (Some(_), None) => {
                 return Err(ctx.fail(
                     &c("disability_date"),
@@ -601,14 +601,14 @@ impl<'de> Visitor<'de> for ChildSeed<'_> {
                     &"required when disability_date is given",
                 ));
             }
-            (None, None) => None,
+            (None, None) => Vec::new(),
         };
         Ok((
             id,
             Child {
                 birth_date,
                 death_date: death,
-                disability,
+                disabilities,
             },
         ))
     }

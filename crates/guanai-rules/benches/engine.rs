@@ -48,20 +48,20 @@ fn families() -> Vec<Family> {
                 0 | 1 => Child {
                     birth_date: d("1985-03-03"),
                     death_date: Some(d("2010-06-06")),
-                    disability: None,
+                    disabilities: vec![],
                 },
                 2 => Child {
                     birth_date: d("1986-03-03"),
                     death_date: None,
-                    disability: Some(Disability {
+                    disabilities: vec![Disability {
                         grade: DisabilityGrade::new(1 + (i % 4) as i64).expect("grade"),
                         assessed: d("2009-01-01"),
-                    }),
+                    }],
                 },
                 _ => Child {
                     birth_date: d("2008-03-03"),
                     death_date: None,
-                    disability: None,
+                    disabilities: vec![],
                 },
             };
             let hukou = if i % 3 == 0 {

@@ -331,20 +331,11 @@ pub fn category(family: &Family, month: Month, policy: &Policy) -> (Category, Ca
             },
         );
     }
-    if let Some(d) = child.disability {
-        if counts_in(d.assessed, month) {
-            if d.grade.qualifies() {
-                return (
-                    Category::Disabled,
-                    CategoryReason::Disabled {
-                        grade: d.grade,
-                        assessed: d.assessed,
-                    },
-                );
-            }
+    if let Some(d) = child.disability_in_force(month) {
+        if d.grade.qualifies() {
             return (
-                Category::None,
-                CategoryReason::GradeDoesNotQualify {
+                Category::Disabled,
+                CategoryReason::Disabled {
                     grade: d.grade,
                     assessed: d.assessed,
                 },
@@ -352,8 +343,17 @@ pub fn category(family: &Family, month: Month, policy: &Policy) -> (Category, Ca
         }
         return (
             Category::None,
-            CategoryReason::DisabilityNotYetInForce {
+            CategoryReason::GradeDoesNotQualify {
+                grade: d.grade,
                 assessed: d.assessed,
+            },
+        );
+    }
+    if let Some(first) = child.disabilities.first() {
+        return (
+            Category::None,
+            CategoryReason::DisabilityNotYetInForce {
+                assessed: first.assessed,
             },
         );
     }
@@ -544,8 +544,8 @@ fn grant_condition(family: &Family, kind: GrantKind, month: Month, policy: &Poli
         GrantKind::DisabledGrant => {
             let child = family.child();
             let d = child
-                .disability
-                .filter(|d| counts_in(d.assessed, month) && d.grade.qualifies())?;
+                .disability_in_force(month)
+                .filter(|d| d.grade.qualifies())?;
             if happened(child.death_date, month) || !some_parent_qualifies() {
                 return None;
             }
@@ -568,7 +568,7 @@ fn grant(
     let cannot_apply = match kind {
         GrantKind::BereavedGrant => child.death_date.is_none(),
         GrantKind::OrphanGrant => family.parents().iter().all(|p| p.death_date.is_none()),
-        GrantKind::DisabledGrant => !child.disability.is_some_and(|d| d.grade.qualifies()),
+        GrantKind::DisabledGrant => !child.disabilities.iter().any(|d| d.grade.qualifies()),
     };
     if cannot_apply {
         return Err(None);
@@ -579,19 +579,13 @@ fn grant(
             start: policy.start,
         }));
     }
-    let mut changes: [Option<Date>; 7] = [
-        child.death_date,
-        child.disability.map(|d| d.assessed),
-        crate::calendar::birthday(child.birth_date, policy.eligibility.orphan_age_limit),
-        None,
-        None,
-        None,
-        None,
-    ];
+    let birthday = crate::calendar::birthday(child.birth_date, policy.eligibility.orphan_age_limit);
+    let mut fixed: [Option<Date>; 6] = [child.death_date, birthday, None, None, None, None];
     for (i, p) in family.parents().iter().enumerate().take(2) {
-        changes[3 + 2 * i] = p.death_date;
-        changes[4 + 2 * i] = p.later_child_date;
+        fixed[2 + 2 * i] = p.death_date;
+        fixed[3 + 2 * i] = p.later_child_date;
     }
+    let assessments = child.disabilities.iter().map(|d| Some(d.assessed));
     let mut first: Option<(Month, Fen)> = None;
     let mut consider = |m: Month| {
         if m >= policy.start
@@ -603,7 +597,7 @@ fn grant(
         }
     };
     consider(policy.start);
-    for d in changes.into_iter().flatten() {
+    for d in fixed.into_iter().chain(assessments).flatten() {
         consider(Month::effective_from(d));
     }
     match first {

@@ -6,6 +6,7 @@ use jiff::civil::Date;
 use thiserror::Error;
 
 use crate::area::CountyCode;
+use crate::calendar::{Month, counts_in};
 
 /// A parent's sex; the `Female` parent is the mother.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,7 +88,19 @@ pub struct Parent {
 pub struct Child {
     pub birth_date: Date,
     pub death_date: Option<Date>,
-    pub disability: Option<Disability>,
+    /// Disability assessments in date order; a reassessment is a later entry.
+    pub disabilities: Vec<Disability>,
+}
+
+impl Child {
+    /// The assessment in force for `month` (timing rule): the latest one that counts.
+    pub fn disability_in_force(&self, month: Month) -> Option<Disability> {
+        self.disabilities
+            .iter()
+            .rev()
+            .find(|d| counts_in(d.assessed, month))
+            .copied()
+    }
 }
 
 /// A family's facts, consistent by construction.
@@ -150,11 +163,18 @@ impl Family {
         before_birth(child.death_date, child.birth_date, || {
             "child.death_date".to_owned()
         })?;
-        before_birth(
-            child.disability.map(|d| d.assessed),
-            child.birth_date,
-            || "child.disability_date".to_owned(),
-        )?;
+        let single = child.disabilities.len() == 1;
+        for (i, d) in child.disabilities.iter().enumerate() {
+            before_birth(Some(d.assessed), child.birth_date, || {
+                if single {
+                    "child.disability_date".to_owned()
+                } else {
+                    format!("child.disabilities[{i}].assessed")
+                }
+            })?;
+        }
+        let mut child = child;
+        child.disabilities.sort_by_key(|d| d.assessed);
         Ok(Family {
             county,
             hukou,

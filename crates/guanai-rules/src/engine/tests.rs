@@ -46,7 +46,7 @@ fn child(birth: &str) -> Child {
     Child {
         birth_date: d(birth),
         death_date: None,
-        disability: None,
+        disabilities: vec![],
     }
 }
 
@@ -59,10 +59,10 @@ fn dead_child(birth: &str, on: &str) -> Child {
 
 fn disabled_child(birth: &str, grade: i64, assessed: &str) -> Child {
     Child {
-        disability: Some(Disability {
+        disabilities: vec![Disability {
             grade: DisabilityGrade::new(grade).expect("grade"),
             assessed: d(assessed),
-        }),
+        }],
         ..child(birth)
     }
 }
@@ -482,5 +482,71 @@ fn the_trace_names_every_rule_applied() {
     assert!(
         en.iter().any(|s| s.contains("county finance 330.00 yuan")),
         "{en:?}"
+    );
+}
+
+fn reassessed_child(birth: &str, assessments: &[(i64, &str)]) -> Child {
+    Child {
+        disabilities: assessments
+            .iter()
+            .map(|(g, on)| Disability {
+                grade: DisabilityGrade::new(*g).expect("grade"),
+                assessed: d(on),
+            })
+            .collect(),
+        ..child(birth)
+    }
+}
+
+#[test]
+fn a_reassessment_changes_the_category_from_the_month_after() {
+    let c = reassessed_child("1985-01-01", &[(2, "2010-01-01"), (4, "2016-03-15")]);
+    let f = family(Hukou::Rural, vec![mother("1955-01-01")], c);
+    assert_eq!(
+        evaluate(&f, m("2016-03"), &policy()).category,
+        Category::Disabled
+    );
+    assert_eq!(
+        evaluate(&f, m("2016-04"), &policy()).category,
+        Category::None
+    );
+}
+
+#[test]
+fn the_disabled_grant_keeps_the_grade_in_force_when_it_first_became_due() {
+    // Grade 3 from 2012 (due from 2014-10 at 3,000 yuan); reassessed grade 1 in 2016: no new amount.
+    let c = reassessed_child("1985-01-01", &[(3, "2012-05-01"), (1, "2016-03-15")]);
+    let f = family(Hukou::Rural, vec![mother("1955-01-01")], c);
+    assert_eq!(
+        grants(&f, "2015-01"),
+        vec![(GrantKind::DisabledGrant, 300000)]
+    );
+    assert_eq!(
+        grants(&f, "2017-01"),
+        vec![(GrantKind::DisabledGrant, 300000)]
+    );
+    // First assessed grade 4 (not due), then grade 2 from 2016-04: due at 4,000 yuan from then.
+    let c = reassessed_child("1985-01-01", &[(4, "2012-05-01"), (2, "2016-03-15")]);
+    let f = family(Hukou::Rural, vec![mother("1955-01-01")], c);
+    assert_eq!(grants(&f, "2016-03"), vec![]);
+    let e = evaluate(&f, m("2016-04"), &policy());
+    let g: Vec<_> = e
+        .grants()
+        .map(|g| (g.kind, g.amount.get(), g.due_from))
+        .collect();
+    assert_eq!(g, vec![(GrantKind::DisabledGrant, 400000, m("2016-04"))]);
+}
+
+#[test]
+fn assessments_are_kept_in_date_order_whatever_the_input_order() {
+    let c = reassessed_child("1985-01-01", &[(4, "2016-03-15"), (2, "2010-01-01")]);
+    let f = family(Hukou::Rural, vec![mother("1955-01-01")], c);
+    assert_eq!(
+        evaluate(&f, m("2012-01"), &policy()).category,
+        Category::Disabled
+    );
+    assert_eq!(
+        evaluate(&f, m("2017-01"), &policy()).category,
+        Category::None
     );
 }
