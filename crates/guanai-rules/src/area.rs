@@ -186,6 +186,52 @@ impl VillageCode {
     }
 }
 
+/// One area of any level, for seeding an archive's area table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaInfo {
+    pub code: String,
+    /// `city`, `county`, `town` or `village`.
+    pub level: &'static str,
+    pub name: &'static str,
+    pub parent: Option<String>,
+}
+
+/// The city, every county-level area, township and village, parents before children.
+pub fn all_areas() -> Vec<AreaInfo> {
+    let d = divisions();
+    let mut out = vec![AreaInfo {
+        code: "371300".into(),
+        level: "city",
+        name: "临沂市",
+        parent: None,
+    }];
+    let mut counties: Vec<_> = d.counties.iter().collect();
+    counties.sort();
+    out.extend(counties.into_iter().map(|(&code, &name)| AreaInfo {
+        code: format!("{code:06}"),
+        level: "county",
+        name,
+        parent: Some("371300".into()),
+    }));
+    let mut towns: Vec<_> = d.towns.iter().collect();
+    towns.sort();
+    out.extend(towns.into_iter().map(|(&code, &name)| AreaInfo {
+        code: format!("{code:09}"),
+        level: "town",
+        name,
+        parent: Some(format!("{:06}", code / 1000)),
+    }));
+    let mut villages: Vec<_> = d.villages.iter().collect();
+    villages.sort();
+    out.extend(villages.into_iter().map(|(&code, &name)| AreaInfo {
+        code: format!("{code:012}"),
+        level: "village",
+        name,
+        parent: Some(format!("{:09}", code / 1000)),
+    }));
+    out
+}
+
 macro_rules! display_code {
     ($t:ty, $w:literal) => {
         impl fmt::Display for $t {
@@ -233,6 +279,23 @@ mod tests {
                 divisions().counties.contains_key(&village.county().0),
                 "{village}"
             );
+        }
+    }
+
+    #[test]
+    fn all_areas_lists_parents_before_children() {
+        let areas = all_areas();
+        assert_eq!(areas.len(), 1 + 15 + 156 + 4078);
+        let mut seen = std::collections::HashSet::new();
+        for a in &areas {
+            if let Some(p) = &a.parent {
+                assert!(
+                    seen.contains(p.as_str()),
+                    "{} before its parent {p}",
+                    a.code
+                );
+            }
+            seen.insert(a.code.as_str());
         }
     }
 

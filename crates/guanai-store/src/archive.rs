@@ -1,0 +1,540 @@
+//! The archive's operations: register a family, record or correct a fact under optimistic
+//! concurrency, read a family's file, look a person up by resident ID number, list families by
+//! area, and write the audit log. Sealed facts are encrypted here and nowhere else.
+
+use guanai_crypto::Keyring;
+use guanai_rules::{CountyCode, ResidentId};
+use jiff::Timestamp;
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::error::StoreError;
+use crate::file::FamilyFile;
+use crate::model::{
+    Actor, FactId, FactRecord, FactValue, FamilyId, NewFact, NewFamily, PersonId, PersonRecord,
+    Relation,
+};
+use crate::on_db;
+
+/// The blind-index domain of resident ID numbers.
+pub const ID_NUMBER_DOMAIN: &str = "resident_id";
+
+/// The archive: a database and the keys that seal its private data.
+pub struct Archive {
+    db: Db,
+    keys: Keyring,
+}
+
+/// One line of a family list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilySummary {
+    pub family_id: FamilyId,
+    pub family_no: String,
+    pub county_code: String,
+    pub version: i64,
+}
+
+/// A fact row as stored, before decryption.
+struct StoredFact {
+    fact_id: String,
+    person_id: Option<String>,
+    kind: String,
+    valid_from: Option<String>,
+    value: Option<String>,
+    sealed: Option<Vec<u8>>,
+    recorded_at: i64,
+    recorded_by: String,
+    reason: String,
+    replaces: Option<String>,
+}
+
+pub(crate) fn now_micros() -> i64 {
+    Timestamp::now().as_microsecond()
+}
+
+fn micros_to_timestamp(micros: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_microsecond(micros)
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {micros}: {e}")))
+}
+
+/// Associated data binding a sealed value to its fact and kind.
+pub(crate) fn fact_aad(fact_id: &str, kind: &str) -> Vec<u8> {
+    format!("fact:{fact_id}:{kind}").into_bytes()
+}
+
+/// The stored form of a fact's value: plain JSON, or sealed JSON with its key id.
+pub(crate) struct Encoded {
+    pub value: Option<String>,
+    pub sealed: Option<Vec<u8>>,
+    pub key_id: Option<i64>,
+}
+
+impl Archive {
+    /// Opens (and migrates) the database and seeds Linyi's areas on first use.
+    pub async fn open(url: &str, keys: Keyring) -> Result<Archive, StoreError> {
+        let db = Db::open(url).await?;
+        crate::areas::seed(&db).await?;
+        Ok(Archive { db, keys })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    /// Replaces the keyring (after a rotation saved to the key file).
+    pub fn set_keys(&mut self, keys: Keyring) {
+        self.keys = keys;
+    }
+
+    pub(crate) fn encode(&self, fact_id: &str, value: &FactValue) -> Result<Encoded, StoreError> {
+        let json = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if value.is_sealed() {
+            let sealed = self
+                .keys
+                .encrypt(json.as_bytes(), &fact_aad(fact_id, value.kind()));
+            Ok(Encoded {
+                value: None,
+                sealed: Some(sealed),
+                key_id: Some(i64::from(self.keys.active_id())),
+            })
+        } else {
+            Ok(Encoded {
+                value: Some(json),
+                sealed: None,
+                key_id: None,
+            })
+        }
+    }
+
+    fn decode(&self, row: StoredFact) -> Result<FactRecord, StoreError> {
+        let value = match (&row.value, &row.sealed) {
+            (Some(json), _) => Some(
+                serde_json::from_str::<FactValue>(json)
+                    .map_err(|e| StoreError::Corrupt(format!("fact {}: {e}", row.fact_id)))?,
+            ),
+            (None, Some(sealed)) => {
+                let plain = self
+                    .keys
+                    .decrypt(sealed, &fact_aad(&row.fact_id, &row.kind))?;
+                Some(
+                    serde_json::from_slice::<FactValue>(&plain)
+                        .map_err(|e| StoreError::Corrupt(format!("fact {}: {e}", row.fact_id)))?,
+                )
+            }
+            (None, None) => None,
+        };
+        let valid_from = row
+            .valid_from
+            .as_deref()
+            .map(guanai_rules::parse_date)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("fact {}: {e}", row.fact_id)))?;
+        Ok(FactRecord {
+            fact_id: FactId::from_db(row.fact_id),
+            person_id: row.person_id.map(PersonId::from_db),
+            value,
+            kind: row.kind,
+            valid_from,
+            recorded_at: micros_to_timestamp(row.recorded_at)?,
+            recorded_by: row.recorded_by,
+            reason: row.reason,
+            replaces: row.replaces.map(FactId::from_db),
+        })
+    }
+
+    /// Registers a new family with its persons and first facts, in one transaction.
+    pub async fn create_family(
+        &self,
+        new: &NewFamily,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<FamilyId, StoreError> {
+        let plan = self.plan_family(new)?;
+        let now = now_micros();
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            crate::insert_family!(&mut *tx, &plan, actor, reason, now);
+            tx.commit().await?;
+        });
+        Ok(plan.family_id)
+    }
+
+    /// Checks a new family and prepares its rows (ids, sealed values, blind indexes).
+    pub(crate) fn plan_family(
+        &self,
+        new: &NewFamily,
+    ) -> Result<crate::write::FamilyPlan, StoreError> {
+        crate::write::plan_family(self, new)
+    }
+
+    /// Records a new fact on a family whose version the caller read as `expected_version`;
+    /// returns the fact id and the family's new version.
+    pub async fn record(
+        &self,
+        family: &FamilyId,
+        expected_version: i64,
+        fact: NewFact,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<(FactId, i64), StoreError> {
+        check_fact_shape(&fact)?;
+        self.write_fact(family, expected_version, Some(fact), None, actor, reason)
+            .await
+    }
+
+    /// Corrects a fact: the new record replaces `replaces` (or, with `None`, withdraws it).
+    pub async fn correct(
+        &self,
+        family: &FamilyId,
+        expected_version: i64,
+        replaces: &FactId,
+        replacement: Option<NewFact>,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<(FactId, i64), StoreError> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::invalid("reason", "a correction must say why"));
+        }
+        if let Some(f) = &replacement {
+            check_fact_shape(f)?;
+        }
+        self.write_fact(
+            family,
+            expected_version,
+            replacement,
+            Some(replaces),
+            actor,
+            reason,
+        )
+        .await
+    }
+
+    async fn write_fact(
+        &self,
+        family: &FamilyId,
+        expected_version: i64,
+        fact: Option<NewFact>,
+        replaces: Option<&FactId>,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<(FactId, i64), StoreError> {
+        let fact_id = FactId::generate();
+        let (person_id, kind, valid_from, encoded) = match &fact {
+            Some(f) => (
+                f.person_id.clone(),
+                f.value.kind().to_owned(),
+                f.valid_from,
+                self.encode(fact_id.as_str(), &f.value)?,
+            ),
+            None => (
+                None,
+                String::new(),
+                None,
+                Encoded {
+                    value: None,
+                    sealed: None,
+                    key_id: None,
+                },
+            ),
+        };
+        let id_number = match fact.as_ref().map(|f| &f.value) {
+            Some(FactValue::IdNumber { number }) => {
+                Some(self.keys.blind_index(ID_NUMBER_DOMAIN, number.as_str()))
+            }
+            _ => None,
+        };
+        let now = now_micros();
+        let new_version = on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query("UPDATE family SET version = version + 1 WHERE family_id = $1 AND version = $2")
+                .bind(family.as_str())
+                .bind(expected_version)
+                .execute(&mut *tx)
+                .await?;
+            let found: Option<i64> = sqlx::query_scalar("SELECT version FROM family WHERE family_id = $1")
+                .bind(family.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(found) = found else { return Err(StoreError::FamilyNotFound(family.to_string())) };
+            if updated.rows_affected() == 0 {
+                return Err(StoreError::Conflict { family: family.clone(), expected: expected_version, found });
+            }
+            // A person must belong to this family; a replaced fact must be this family's.
+            if let Some(p) = &person_id {
+                let owner: Option<String> = sqlx::query_scalar("SELECT family_id FROM person WHERE person_id = $1")
+                    .bind(p.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if owner.as_deref() != Some(family.as_str()) {
+                    return Err(StoreError::invalid("person", format!("{p} is not a member of family {family}")));
+                }
+            }
+            let mut kind = kind;
+            let mut person_id = person_id;
+            if let Some(old) = replaces {
+                let row = sqlx::query("SELECT kind, person_id FROM fact WHERE fact_id = $1 AND family_id = $2")
+                    .bind(old.as_str())
+                    .bind(family.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(row) = row else { return Err(StoreError::FactNotFound(old.clone(), family.clone())) };
+                let old_kind: String = row.try_get("kind")?;
+                let old_person: Option<String> = row.try_get("person_id")?;
+                if kind.is_empty() {
+                    kind = old_kind;
+                    person_id = old_person.map(PersonId::from_db);
+                } else if kind != old_kind {
+                    return Err(StoreError::invalid("kind", format!("a {kind} fact cannot replace a {old_kind} fact")));
+                }
+                // An ID number that is replaced or withdrawn leaves the blind index.
+                sqlx::query("DELETE FROM person_lookup WHERE fact_id = $1").bind(old.as_str()).execute(&mut *tx).await?;
+            }
+            sqlx::query(
+                "INSERT INTO fact (fact_id, family_id, person_id, kind, valid_from, value, sealed, key_id, \
+                 recorded_at, recorded_by, reason, replaces, retracted) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(fact_id.as_str())
+            .bind(family.as_str())
+            .bind(person_id.as_ref().map(PersonId::as_str))
+            .bind(&kind)
+            .bind(valid_from.map(|d| d.to_string()))
+            .bind(&encoded.value)
+            .bind(&encoded.sealed)
+            .bind(encoded.key_id)
+            .bind(now)
+            .bind(&actor.name)
+            .bind(reason)
+            .bind(replaces.map(FactId::as_str))
+            .bind(fact.is_none())
+            .execute(&mut *tx)
+            .await?;
+            if let (Some(index), Some(p)) = (id_number, &person_id) {
+                sqlx::query(
+                    "INSERT INTO person_lookup (blind_index, person_id, family_id, fact_id) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (blind_index, person_id) DO UPDATE SET fact_id = excluded.fact_id",
+                )
+                .bind(index.as_slice())
+                .bind(p.as_str())
+                .bind(family.as_str())
+                .bind(fact_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            found
+        });
+        Ok((fact_id, new_version))
+    }
+
+    /// A family's whole file: persons and every fact record, decrypted.
+    pub async fn family_file(&self, family: &FamilyId) -> Result<FamilyFile, StoreError> {
+        type Head = (String, String, i64, i64, String);
+        let (head, persons, facts) = on_db!(&self.db, pool => {
+            // One read transaction: a consistent snapshot of the family.
+            let mut tx = pool.begin().await?;
+            let head: Option<Head> = sqlx::query_as(
+                "SELECT family_no, county_code, version, created_at, created_by FROM family WHERE family_id = $1",
+            )
+            .bind(family.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let persons: Vec<(String, String)> =
+                sqlx::query_as("SELECT person_id, relation FROM person WHERE family_id = $1 ORDER BY created_at, person_id")
+                    .bind(family.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let facts = sqlx::query(
+                "SELECT fact_id, person_id, kind, valid_from, value, sealed, recorded_at, recorded_by, reason, replaces \
+                 FROM fact WHERE family_id = $1 ORDER BY recorded_at, fact_id",
+            )
+            .bind(family.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+            let facts = facts.iter().map(stored_fact).collect::<Result<Vec<_>, sqlx::Error>>()?;
+            tx.commit().await?;
+            (head, persons, facts)
+        });
+        let (family_no, county, version, created_at, created_by) =
+            head.ok_or_else(|| StoreError::FamilyNotFound(family.to_string()))?;
+        let mut persons = persons
+            .into_iter()
+            .map(|(id, relation)| {
+                let relation = Relation::parse(&relation)
+                    .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?;
+                Ok(PersonRecord {
+                    person_id: PersonId::from_db(id),
+                    relation,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // A stable order for files and for the engine's parent order: mother, father, child, guardians.
+        persons.sort_by_key(|p| p.relation.rank());
+        let facts = facts
+            .into_iter()
+            .map(|f| self.decode(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(FamilyFile {
+            family_id: family.clone(),
+            family_no,
+            county_code: CountyCode::parse(&county)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            version,
+            created_at: micros_to_timestamp(created_at)?,
+            created_by,
+            persons,
+            facts,
+        })
+    }
+
+    /// Families and persons registered with this resident ID number (exact match, via the blind
+    /// index of every key in the keyring, so lookups keep working during a key rotation).
+    pub async fn find_by_id_number(
+        &self,
+        number: &ResidentId,
+    ) -> Result<Vec<(FamilyId, PersonId)>, StoreError> {
+        let mut found = Vec::new();
+        for (key_id, _) in self.keys.keys() {
+            let index = self
+                .keys
+                .blind_index_with(key_id, ID_NUMBER_DOMAIN, number.as_str())?;
+            let rows: Vec<(String, String)> = on_db!(&self.db, pool => {
+                sqlx::query_as("SELECT family_id, person_id FROM person_lookup WHERE blind_index = $1 ORDER BY family_id, person_id")
+                    .bind(index.as_slice())
+                    .fetch_all(pool)
+                    .await?
+            });
+            for (f, p) in rows {
+                let pair = (FamilyId::from_db(f), PersonId::from_db(p));
+                if !found.contains(&pair) {
+                    found.push(pair);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Families registered in an area: a county (6 digits), township (9) or village (12) code,
+    /// or `3713` for the whole city. Ordered by census number.
+    pub async fn list_families(&self, area: &str) -> Result<Vec<FamilySummary>, StoreError> {
+        if area.len() < 4 || !area.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(StoreError::invalid(
+                "area",
+                format!("not an area code: {area}"),
+            ));
+        }
+        let county_prefix: String = area.chars().take(6).collect();
+        let rows: Vec<(String, String, String, i64)> = on_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT family_id, family_no, county_code, version FROM family \
+                 WHERE county_code LIKE $1 ORDER BY county_code, family_no",
+            )
+            .bind(format!("{county_prefix}%"))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, no, county, version)| FamilySummary {
+                family_id: FamilyId::from_db(id),
+                family_no: no,
+                county_code: county,
+                version,
+            })
+            .collect())
+    }
+
+    /// Appends to the audit log (reveals of unmasked values, exports, backups).
+    pub async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => {
+            sqlx::query("INSERT INTO audit (audit_id, at, actor, action, target, reason) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(format!("A{:032x}", rand::random::<u128>()))
+                .bind(now_micros())
+                .bind(&actor.name)
+                .bind(action)
+                .bind(target)
+                .bind(reason)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The audit log, oldest first: (time, actor, action, target, reason).
+    pub async fn audit_log(
+        &self,
+    ) -> Result<Vec<(Timestamp, String, String, String, String)>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String)> = on_db!(&self.db, pool => {
+            sqlx::query_as("SELECT at, actor, action, target, reason FROM audit ORDER BY at, audit_id").fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|(at, a, b, c, d)| Ok((micros_to_timestamp(at)?, a, b, c, d)))
+            .collect()
+    }
+}
+
+fn stored_fact(r: &impl RowLike) -> Result<StoredFact, sqlx::Error> {
+    r.stored_fact()
+}
+
+/// Reads a fact row from either backend's row type.
+trait RowLike {
+    fn stored_fact(&self) -> Result<StoredFact, sqlx::Error>;
+}
+
+macro_rules! row_like {
+    ($row:ty) => {
+        impl RowLike for $row {
+            fn stored_fact(&self) -> Result<StoredFact, sqlx::Error> {
+                Ok(StoredFact {
+                    fact_id: self.try_get("fact_id")?,
+                    person_id: self.try_get("person_id")?,
+                    kind: self.try_get("kind")?,
+                    valid_from: self.try_get("valid_from")?,
+                    value: self.try_get("value")?,
+                    sealed: self.try_get("sealed")?,
+                    recorded_at: self.try_get("recorded_at")?,
+                    recorded_by: self.try_get("recorded_by")?,
+                    reason: self.try_get("reason")?,
+                    replaces: self.try_get("replaces")?,
+                })
+            }
+        }
+    };
+}
+row_like!(sqlx::sqlite::SqliteRow);
+row_like!(sqlx::postgres::PgRow);
+
+/// A fact must carry a date when its kind is dated, and a person unless it is about the family.
+fn check_fact_shape(fact: &NewFact) -> Result<(), StoreError> {
+    let kind = fact.value.kind();
+    if fact.value.is_dated() && fact.valid_from.is_none() {
+        return Err(StoreError::invalid(
+            "valid_from",
+            format!("a {kind} fact needs the date it happened"),
+        ));
+    }
+    if !fact.value.is_family_level() && fact.person_id.is_none() {
+        return Err(StoreError::invalid(
+            "person",
+            format!("a {kind} fact is about a person: name them"),
+        ));
+    }
+    if fact.value.is_family_level() && fact.person_id.is_some() {
+        return Err(StoreError::invalid(
+            "person",
+            format!("a {kind} fact is about the family, not a person"),
+        ));
+    }
+    Ok(())
+}

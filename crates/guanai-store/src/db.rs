@@ -1,0 +1,120 @@
+//! The database behind the archive: SQLite (a single file, WAL) by default, PostgreSQL for large
+//! deployments. One portable schema and one set of queries; `on_db!` compiles each query for
+//! both backends.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::StoreError;
+
+/// Versioned migrations, embedded in the binary; they run automatically on open.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A connection pool to one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool (the body is compiled once per backend).
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Pg($pool) => $body,
+        }
+    };
+}
+
+impl Db {
+    /// Opens `sqlite://PATH` (created if missing) or `postgres://…`, and migrates it.
+    pub async fn open(url: &str) -> Result<Db, StoreError> {
+        let db = if let Some(path) = url.strip_prefix("sqlite://") {
+            Db::Sqlite(open_sqlite(Path::new(path)).await?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(|source| StoreError::Open {
+                    target: redact(url),
+                    source,
+                })?;
+            Db::Pg(pool)
+        } else {
+            return Err(StoreError::Url(redact(url)));
+        };
+        on_db!(&db, pool => MIGRATOR.run(pool).await?);
+        Ok(db)
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Pg(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await);
+    }
+}
+
+async fn open_sqlite(path: &Path) -> Result<SqlitePool, StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let target = path.display().to_string();
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{target}"))
+        .map_err(|source| StoreError::Open {
+            target: target.clone(),
+            source,
+        })?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // WAL with NORMAL: a killed process never leaves a half-written transaction.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30));
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open { target, source })
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_appear_in_messages() {
+        assert_eq!(
+            redact("postgres://guanai:s3cret@db:5432/guanai"),
+            "postgres://guanai:***@db:5432/guanai"
+        );
+        assert_eq!(redact("sqlite://data/guanai.db"), "sqlite://data/guanai.db");
+    }
+}

@@ -1,0 +1,21 @@
+//! The family archive (专门档案 and 信息数据库, 二(一)–二(二)): families, persons and dated facts
+//! that are never overwritten, on SQLite by default or PostgreSQL, with private data sealed at
+//! rest. It answers "what is true for month M" and "what did we know on date D", and hands the
+//! rules engine its facts; it computes no money itself.
+
+pub mod archive;
+mod areas;
+pub mod db;
+pub mod error;
+pub mod file;
+pub mod model;
+pub mod write;
+
+pub use archive::{Archive, FamilySummary};
+pub use db::Db;
+pub use error::StoreError;
+pub use file::{FamilyFile, FileError};
+pub use model::{
+    Actor, FactId, FactRecord, FactValue, FamilyId, NewFact, NewFamily, NewPerson, PersonId,
+    Relation,
+};

@@ -1,0 +1,732 @@
+//! The archive's behaviour, run against SQLite and against PostgreSQL (the service on
+//! 127.0.0.1:5432, or `GUANAI_TEST_POSTGRES`); without PostgreSQL the PostgreSQL half is skipped
+//! with a message, except in CI (`CI` set), where it fails.
+
+use guanai_crypto::{Algorithm, Keyring};
+use guanai_rules::{
+    Category, DisabilityGrade, Hukou, Month, Policy, ResidentId, Sex, VillageCode, evaluate,
+    parse_date,
+};
+use guanai_store::{
+    Actor, Archive, FactValue, NewFact, NewFamily, NewPerson, Relation, StoreError,
+};
+use jiff::civil::Date;
+
+fn d(s: &str) -> Date {
+    parse_date(s).expect("date")
+}
+
+fn m(s: &str) -> Month {
+    Month::parse(s).expect("month")
+}
+
+fn today() -> Date {
+    d("2026-11-30")
+}
+
+const MOTHER_ID: &str = "372832196807050242";
+
+/// A bereaved family: mother (with ID number, phone, bank account), father, child who died.
+fn bereaved_family(no: &str) -> NewFamily {
+    let village = VillageCode::parse("371321001003").expect("village");
+    NewFamily {
+        family_no: no.to_owned(),
+        county_code: village.county(),
+        registration: (Hukou::Rural, village, None),
+        persons: vec![
+            NewPerson {
+                relation: Relation::Mother,
+                facts: vec![
+                    (
+                        FactValue::Identity {
+                            name: "王秀英".into(),
+                            sex: Sex::Female,
+                            birth_date: d("1968-07-05"),
+                        },
+                        None,
+                    ),
+                    (
+                        FactValue::IdNumber {
+                            number: ResidentId::parse(MOTHER_ID, today()).expect("id"),
+                        },
+                        None,
+                    ),
+                    (
+                        FactValue::Phone {
+                            number: "13812345678".into(),
+                        },
+                        None,
+                    ),
+                    (
+                        FactValue::BankAccount {
+                            bank: "临沂农商银行".into(),
+                            account: "6222021234567890123".into(),
+                        },
+                        None,
+                    ),
+                    (
+                        FactValue::Welfare {
+                            dibao: true,
+                            wubao: false,
+                        },
+                        Some(d("2015-03-01")),
+                    ),
+                ],
+            },
+            NewPerson {
+                relation: Relation::Father,
+                facts: vec![(
+                    FactValue::Identity {
+                        name: "李建国".into(),
+                        sex: Sex::Male,
+                        birth_date: d("1965-03-12"),
+                    },
+                    None,
+                )],
+            },
+            NewPerson {
+                relation: Relation::Child,
+                facts: vec![
+                    (
+                        FactValue::Identity {
+                            name: "李明".into(),
+                            sex: Sex::Male,
+                            birth_date: d("1990-01-01"),
+                        },
+                        None,
+                    ),
+                    (
+                        FactValue::Death {
+                            certificate_no: Some("D-2012-001".into()),
+                        },
+                        Some(d("2012-06-15")),
+                    ),
+                ],
+            },
+        ],
+        import_hash: None,
+    }
+}
+
+struct Backend {
+    archive: Archive,
+    label: &'static str,
+    sqlite_file: Option<std::path::PathBuf>,
+    pg_drop: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Backend {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("data").join("guanai.db");
+    let archive = Archive::open(
+        &format!("sqlite://{}", path.display()),
+        Keyring::generate(Algorithm::Aes256Gcm),
+    )
+    .await
+    .expect("open sqlite");
+    Backend {
+        archive,
+        label: "sqlite",
+        sqlite_file: Some(path),
+        pg_drop: None,
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Option<Backend> {
+    let admin = std::env::var("GUANAI_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let name = format!("guanai_t_{:016x}", rand_suffix());
+    let created = async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&admin).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await
+    }
+    .await;
+    if let Err(e) = created {
+        if std::env::var_os("CI").is_some() {
+            panic!("PostgreSQL is required in CI but not reachable at {admin}: {e}");
+        }
+        eprintln!(
+            "SKIPPED the PostgreSQL half of this test: PostgreSQL not reachable at {admin}: {e}"
+        );
+        return None;
+    }
+    let url = match admin.rfind('/') {
+        Some(i) => format!("{}/{name}", &admin[..i]),
+        None => return None,
+    };
+    let archive = Archive::open(&url, Keyring::generate(Algorithm::Sm4Gcm))
+        .await
+        .expect("open postgres");
+    Some(Backend {
+        archive,
+        label: "postgres",
+        sqlite_file: None,
+        pg_drop: Some((admin, name)),
+        _dir: None,
+    })
+}
+
+fn rand_suffix() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    t ^ (u64::from(std::process::id()) << 40) ^ (&t as *const u64 as u64)
+}
+
+async fn cleanup(b: Backend) {
+    b.archive.db().close().await;
+    if let Some((admin, name)) = b.pg_drop {
+        use sqlx::Connection;
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name}"
+            )))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+}
+
+/// Runs the body against SQLite, then PostgreSQL.
+macro_rules! on_both {
+    (|$b:ident| $body:block) => {{
+        let mut backends = vec![sqlite().await];
+        backends.extend(postgres().await);
+        for $b in backends {
+            $body
+            cleanup($b).await;
+        }
+    }};
+}
+
+fn policy() -> Policy {
+    Policy::embedded("linyi-2014").expect("pack")
+}
+
+#[tokio::test]
+async fn a_registered_family_is_evaluated_from_its_facts() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let id = a
+            .create_family(
+                &bereaved_family("YN-001"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        let file = a.family_file(&id).await.expect("file");
+        assert_eq!(file.version, 1, "{}", b.label);
+        assert_eq!(file.persons.len(), 3);
+        let family = file
+            .engine_family(m("2018-02"), None)
+            .expect("engine facts");
+        let e = evaluate(&family, m("2018-02"), &policy());
+        assert_eq!(e.category, Category::Bereaved, "{}", b.label);
+        assert_eq!(
+            e.monthly_total().get(),
+            2 * 50000,
+            "both parents 49+ in 2018-02"
+        );
+        assert!(
+            e.parent_services[0].contains(guanai_rules::ServiceKind::DibaoUplift),
+            "dibao from 2015-03 counts"
+        );
+    });
+}
+
+#[tokio::test]
+async fn sealed_facts_round_trip_and_lookup_by_id_number_works() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let id = a
+            .create_family(
+                &bereaved_family("YN-002"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        let number = ResidentId::parse(MOTHER_ID, today()).expect("id");
+        let found = a.find_by_id_number(&number).await.expect("lookup");
+        assert_eq!(found.len(), 1, "{}", b.label);
+        assert_eq!(found[0].0, id);
+        let file = a.family_file(&id).await.expect("file");
+        let phone = file.current(None).into_iter().find_map(|f| match &f.value {
+            Some(FactValue::Phone { number }) => Some(number.clone()),
+            _ => None,
+        });
+        assert_eq!(phone.as_deref(), Some("13812345678"));
+        let other = ResidentId::parse("372822196503120173", today()).expect("id");
+        assert!(
+            a.find_by_id_number(&other)
+                .await
+                .expect("lookup")
+                .is_empty()
+        );
+    });
+}
+
+#[tokio::test]
+async fn private_values_never_reach_the_database_file_in_clear() {
+    let b = sqlite().await;
+    let a = &b.archive;
+    for i in 0..20 {
+        a.create_family(
+            &bereaved_family(&format!("YN-1{i:02}")),
+            &Actor::new("census"),
+            "普查录入",
+        )
+        .await
+        .expect("create");
+    }
+    b.archive.db().close().await;
+    let path = b.sqlite_file.clone().expect("sqlite file");
+    let mut bytes = std::fs::read(&path).expect("db file");
+    for suffix in ["-wal", "-shm"] {
+        if let Ok(more) = std::fs::read(format!("{}{suffix}", path.display())) {
+            bytes.extend(more);
+        }
+    }
+    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    assert!(
+        contains("王秀英".as_bytes()),
+        "the check itself works: names are stored in clear"
+    );
+    for secret in [MOTHER_ID, "13812345678", "6222021234567890123"] {
+        assert!(
+            !contains(secret.as_bytes()),
+            "{secret} found in the database file"
+        );
+    }
+}
+
+#[tokio::test]
+async fn stale_versions_are_refused_so_no_edit_is_lost() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let id = a
+            .create_family(
+                &bereaved_family("YN-003"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        let file = a.family_file(&id).await.expect("file");
+        let father = file
+            .persons
+            .iter()
+            .find(|p| p.relation == Relation::Father)
+            .expect("father")
+            .person_id
+            .clone();
+        let death = NewFact {
+            person_id: Some(father.clone()),
+            value: FactValue::Death {
+                certificate_no: None,
+            },
+            valid_from: Some(d("2020-03-10")),
+        };
+        let (_, v2) = a
+            .record(
+                &id,
+                file.version,
+                death.clone(),
+                &Actor::new("县级经办人"),
+                "殡仪馆通报",
+            )
+            .await
+            .expect("first edit");
+        assert_eq!(v2, 2);
+        let second = a
+            .record(
+                &id,
+                file.version,
+                death,
+                &Actor::new("乡镇经办人"),
+                "村居报告",
+            )
+            .await;
+        match second {
+            Err(StoreError::Conflict {
+                expected: 1,
+                found: 2,
+                ..
+            }) => {}
+            other => panic!("{}: expected a conflict, got {other:?}", b.label),
+        }
+        assert!(matches!(
+            a.record(
+                &id,
+                2,
+                NewFact {
+                    person_id: None,
+                    value: FactValue::Note { text: "x".into() },
+                    valid_from: None
+                },
+                &Actor::new("x"),
+                "y"
+            )
+            .await,
+            Ok((_, 3))
+        ));
+    });
+}
+
+#[tokio::test]
+async fn concurrent_writers_on_one_version_cannot_both_win() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let id = a
+            .create_family(
+                &bereaved_family("YN-004"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        let note = |t: &str| NewFact {
+            person_id: None,
+            value: FactValue::Note { text: t.into() },
+            valid_from: None,
+        };
+        let (first, second) = (Actor::new("甲"), Actor::new("乙"));
+        let (x, y) = tokio::join!(
+            a.record(&id, 1, note("甲"), &first, "走访"),
+            a.record(&id, 1, note("乙"), &second, "走访")
+        );
+        assert_eq!(
+            usize::from(x.is_ok()) + usize::from(y.is_ok()),
+            1,
+            "{}: exactly one write wins",
+            b.label
+        );
+        let file = a.family_file(&id).await.expect("file");
+        assert_eq!(file.version, 2);
+        assert_eq!(file.facts.iter().filter(|f| f.kind == "note").count(), 1);
+    });
+}
+
+#[tokio::test]
+async fn a_correction_keeps_the_old_record_and_both_times_can_be_asked() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let id = a
+            .create_family(
+                &bereaved_family("YN-005"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        let file = a.family_file(&id).await.expect("file");
+        let child = file
+            .persons
+            .iter()
+            .find(|p| p.relation == Relation::Child)
+            .expect("child")
+            .person_id
+            .clone();
+        let wrong = file
+            .facts
+            .iter()
+            .find(|f| f.kind == "death")
+            .expect("death")
+            .fact_id
+            .clone();
+        let before_correction = jiff::Timestamp::now();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let fixed = NewFact {
+            person_id: Some(child),
+            value: FactValue::Death {
+                certificate_no: Some("D-2014-777".into()),
+            },
+            valid_from: Some(d("2014-11-20")),
+        };
+        a.correct(
+            &id,
+            file.version,
+            &wrong,
+            Some(fixed),
+            &Actor::new("县级经办人"),
+            "死亡证明日期录错",
+        )
+        .await
+        .expect("correct");
+        let file = a.family_file(&id).await.expect("file");
+        assert_eq!(
+            file.facts.iter().filter(|f| f.kind == "death").count(),
+            2,
+            "{}: nothing is overwritten",
+            b.label
+        );
+        let now = file.engine_family(m("2014-11"), None).expect("facts");
+        assert_eq!(
+            evaluate(&now, m("2014-11"), &policy()).category,
+            Category::None,
+            "as known now: died 2014-11-20"
+        );
+        let then = file
+            .engine_family(m("2014-11"), Some(before_correction))
+            .expect("facts");
+        assert_eq!(
+            evaluate(&then, m("2014-11"), &policy()).category,
+            Category::Bereaved,
+            "as known before the correction"
+        );
+        let correction = file
+            .facts
+            .iter()
+            .find(|f| f.replaces.as_ref() == Some(&wrong))
+            .expect("the correction names what it replaces");
+        assert_eq!(correction.reason, "死亡证明日期录错");
+        assert_eq!(correction.recorded_by, "县级经办人");
+        let empty = a
+            .correct(&id, file.version, &wrong, None, &Actor::new("x"), "  ")
+            .await;
+        assert!(
+            matches!(empty, Err(StoreError::Invalid { .. })),
+            "a correction must say why"
+        );
+    });
+}
+
+#[tokio::test]
+async fn a_withdrawn_id_number_leaves_the_blind_index() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let id = a
+            .create_family(
+                &bereaved_family("YN-006"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        let file = a.family_file(&id).await.expect("file");
+        let fact = file
+            .facts
+            .iter()
+            .find(|f| f.kind == "id_number")
+            .expect("id")
+            .fact_id
+            .clone();
+        a.correct(
+            &id,
+            file.version,
+            &fact,
+            None,
+            &Actor::new("县级经办人"),
+            "号码属于他人",
+        )
+        .await
+        .expect("withdraw");
+        let number = ResidentId::parse(MOTHER_ID, today()).expect("id");
+        assert!(
+            a.find_by_id_number(&number)
+                .await
+                .expect("lookup")
+                .is_empty(),
+            "{}",
+            b.label
+        );
+        let file = a.family_file(&id).await.expect("file");
+        assert!(file.current(None).iter().all(|f| f.kind != "id_number"));
+    });
+}
+
+#[tokio::test]
+async fn moving_county_changes_the_registration_from_the_month_after() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let id = a
+            .create_family(
+                &bereaved_family("YN-007"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        let village = VillageCode::parse("371302001001").expect("village");
+        let mv = NewFact {
+            person_id: None,
+            value: FactValue::Registration {
+                hukou: Hukou::Urban,
+                village,
+            },
+            valid_from: Some(d("2019-05-20")),
+        };
+        a.record(&id, 1, mv, &Actor::new("县级经办人"), "迁入兰山区")
+            .await
+            .expect("move");
+        let file = a.family_file(&id).await.expect("file");
+        assert_eq!(
+            file.engine_family(m("2019-05"), None)
+                .expect("facts")
+                .county()
+                .to_string(),
+            "371321"
+        );
+        let after = file.engine_family(m("2019-06"), None).expect("facts");
+        assert_eq!(after.county().to_string(), "371302", "{}", b.label);
+        assert_eq!(after.hukou(), Hukou::Urban);
+    });
+}
+
+#[tokio::test]
+async fn facts_must_have_their_date_and_their_person() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let id = a
+            .create_family(
+                &bereaved_family("YN-008"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        let undated = NewFact {
+            person_id: None,
+            value: FactValue::Death {
+                certificate_no: None,
+            },
+            valid_from: None,
+        };
+        assert!(matches!(
+            a.record(&id, 1, undated, &Actor::new("x"), "y").await,
+            Err(StoreError::Invalid { .. })
+        ));
+        let other = a
+            .create_family(
+                &bereaved_family("YN-009"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        let stranger = a.family_file(&other).await.expect("file").persons[0]
+            .person_id
+            .clone();
+        let misplaced = NewFact {
+            person_id: Some(stranger),
+            value: FactValue::LaterChild,
+            valid_from: Some(d("2015-01-01")),
+        };
+        let r = a.record(&id, 1, misplaced, &Actor::new("x"), "y").await;
+        assert!(
+            matches!(r, Err(StoreError::Invalid { .. })),
+            "{}: {r:?}",
+            b.label
+        );
+        assert_eq!(
+            a.family_file(&id).await.expect("file").version,
+            1,
+            "a refused write changes nothing"
+        );
+    });
+}
+
+#[tokio::test]
+async fn families_are_listed_by_area_and_audit_entries_are_kept() {
+    on_both!(|b| {
+        let a = &b.archive;
+        a.create_family(
+            &bereaved_family("YN-010"),
+            &Actor::new("census"),
+            "普查录入",
+        )
+        .await
+        .expect("create");
+        a.create_family(
+            &bereaved_family("YN-011"),
+            &Actor::new("census"),
+            "普查录入",
+        )
+        .await
+        .expect("create");
+        assert_eq!(
+            a.list_families("371321").await.expect("list").len(),
+            2,
+            "{}",
+            b.label
+        );
+        assert_eq!(a.list_families("3713").await.expect("list").len(), 2);
+        assert!(a.list_families("371302").await.expect("list").is_empty());
+        assert!(a.list_families("abc").await.is_err());
+        a.audit(&Actor::new("市级"), "export_unmasked", "371321", "审计抽查")
+            .await
+            .expect("audit");
+        let log = a.audit_log().await.expect("log");
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].2, "export_unmasked");
+        let duplicate = a
+            .create_family(
+                &bereaved_family("YN-010"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await;
+        assert!(duplicate.is_err(), "a census number is unique per county");
+    });
+}
+
+#[tokio::test]
+async fn disability_reassessments_are_kept_as_history() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let mut fam = bereaved_family("YN-012");
+        fam.persons[2].facts = vec![
+            (
+                FactValue::Identity {
+                    name: "李明".into(),
+                    sex: Sex::Male,
+                    birth_date: d("1990-01-01"),
+                },
+                None,
+            ),
+            (
+                FactValue::Disability {
+                    grade: DisabilityGrade::new(3).expect("grade"),
+                    certificate_no: None,
+                },
+                Some(d("2012-05-01")),
+            ),
+        ];
+        let id = a
+            .create_family(&fam, &Actor::new("census"), "普查录入")
+            .await
+            .expect("create");
+        let file = a.family_file(&id).await.expect("file");
+        let child = file
+            .persons
+            .iter()
+            .find(|p| p.relation == Relation::Child)
+            .expect("child")
+            .person_id
+            .clone();
+        let re = NewFact {
+            person_id: Some(child),
+            value: FactValue::Disability {
+                grade: DisabilityGrade::new(1).expect("grade"),
+                certificate_no: None,
+            },
+            valid_from: Some(d("2016-03-15")),
+        };
+        a.record(&id, 1, re, &Actor::new("县级"), "重新评定")
+            .await
+            .expect("reassess");
+        let file = a.family_file(&id).await.expect("file");
+        let family = file.engine_family(m("2017-01"), None).expect("facts");
+        let e = evaluate(&family, m("2017-01"), &policy());
+        assert_eq!(e.category, Category::Disabled, "{}", b.label);
+        let grant = e.grants().next().expect("disabled grant");
+        assert_eq!(grant.amount.get(), 300000, "the grade when first due");
+    });
+}
