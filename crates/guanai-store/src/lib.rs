@@ -5,10 +5,14 @@
 
 pub mod archive;
 mod areas;
+pub mod backup;
+pub mod contacts;
 pub mod db;
 pub mod error;
 pub mod file;
+pub mod matching;
 pub mod model;
+pub mod rotate;
 pub mod write;
 
 pub use archive::{Archive, FamilySummary};

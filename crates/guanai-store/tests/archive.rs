@@ -25,6 +25,7 @@ fn today() -> Date {
 }
 
 const MOTHER_ID: &str = "372832196807050242";
+const VILLAGE: &str = "371321001003";
 
 /// A bereaved family: mother (with ID number, phone, bank account), father, child who died.
 fn bereaved_family(no: &str) -> NewFamily {
@@ -728,5 +729,352 @@ async fn disability_reassessments_are_kept_as_history() {
         assert_eq!(e.category, Category::Disabled, "{}", b.label);
         let grant = e.grants().next().expect("disabled grant");
         assert_eq!(grant.amount.get(), 300000, "the grade when first due");
+    });
+}
+
+#[tokio::test]
+async fn a_backup_restores_into_an_empty_archive_on_either_backend() {
+    let keys = Keyring::generate(Algorithm::Aes256Gcm);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = Archive::open(
+        &format!("sqlite://{}", dir.path().join("a.db").display()),
+        keys.clone(),
+    )
+    .await
+    .expect("open");
+    let id = source
+        .create_family(
+            &bereaved_family("BK-001"),
+            &Actor::new("census"),
+            "普查录入",
+        )
+        .await
+        .expect("create");
+    let file = source.family_file(&id).await.expect("file");
+    let wrong = file
+        .facts
+        .iter()
+        .find(|f| f.kind == "death")
+        .expect("death")
+        .fact_id
+        .clone();
+    let child = file
+        .persons
+        .iter()
+        .find(|p| p.relation == Relation::Child)
+        .expect("child")
+        .person_id
+        .clone();
+    let fixed = NewFact {
+        person_id: Some(child),
+        value: FactValue::Death {
+            certificate_no: None,
+        },
+        valid_from: Some(d("2012-07-01")),
+    };
+    source
+        .correct(&id, 1, &wrong, Some(fixed), &Actor::new("县级"), "更正")
+        .await
+        .expect("correct");
+    source
+        .set_contact(
+            "371300",
+            "张联络",
+            "联系人",
+            Some("0539-8888888"),
+            &Actor::new("市级"),
+        )
+        .await
+        .expect("contact");
+    source
+        .audit(&Actor::new("市级"), "backup", "all", "例行备份")
+        .await
+        .expect("audit");
+    let mut dump = Vec::new();
+    let rows = guanai_store::backup::backup(&source, &mut dump)
+        .await
+        .expect("backup");
+    assert!(rows >= 12, "{rows}");
+    let text = String::from_utf8_lossy(&dump);
+    assert!(
+        !text.contains(MOTHER_ID) && !text.contains("13812345678"),
+        "sealed values stay sealed in a backup"
+    );
+
+    let mut targets = vec![sqlite_with(keys.clone()).await];
+    targets.extend(postgres_with(keys.clone()).await);
+    for b in targets {
+        let restored = guanai_store::backup::restore(&b.archive, &mut dump.as_slice())
+            .await
+            .expect("restore");
+        assert_eq!(restored, rows, "{}", b.label);
+        let copy = b.archive.family_file(&id).await.expect("restored file");
+        assert_eq!(
+            copy.facts,
+            source.family_file(&id).await.expect("file").facts,
+            "{}: identical history",
+            b.label
+        );
+        let number = ResidentId::parse(MOTHER_ID, today()).expect("id");
+        assert_eq!(
+            b.archive
+                .find_by_id_number(&number)
+                .await
+                .expect("lookup")
+                .len(),
+            1
+        );
+        let again = guanai_store::backup::restore(&b.archive, &mut dump.as_slice()).await;
+        assert!(again.is_err(), "restore refuses a non-empty archive");
+        cleanup(b).await;
+    }
+    // A truncated backup restores nothing.
+    let b = sqlite_with(keys.clone()).await;
+    let cut = &dump[..dump.len() / 2];
+    let cut = &cut[..cut.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1)];
+    assert!(
+        guanai_store::backup::restore(&b.archive, &mut &cut[..])
+            .await
+            .is_err()
+    );
+    assert!(
+        b.archive
+            .list_families("3713")
+            .await
+            .expect("list")
+            .is_empty(),
+        "nothing half-restored"
+    );
+    cleanup(b).await;
+}
+
+async fn sqlite_with(keys: Keyring) -> Backend {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("guanai.db");
+    let archive = Archive::open(&format!("sqlite://{}", path.display()), keys)
+        .await
+        .expect("open");
+    Backend {
+        archive,
+        label: "sqlite",
+        sqlite_file: Some(path),
+        pg_drop: None,
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres_with(keys: Keyring) -> Option<Backend> {
+    let b = postgres().await?;
+    let url = match &b.pg_drop {
+        Some((admin, name)) => admin
+            .rfind('/')
+            .map(|i| format!("{}/{name}", &admin[..i]))?,
+        None => return None,
+    };
+    let archive = Archive::open(&url, keys).await.expect("reopen");
+    b.archive.db().close().await;
+    Some(Backend { archive, ..b })
+}
+
+#[tokio::test]
+async fn key_rotation_reencrypts_everything_and_lookups_keep_working() {
+    let mut backends = vec![sqlite().await];
+    backends.extend(postgres().await);
+    for mut b in backends {
+        let id = b
+            .archive
+            .create_family(
+                &bereaved_family("KR-001"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        b.archive
+            .set_contact(
+                "371300",
+                "张联络",
+                "联系人",
+                Some("0539-8888888"),
+                &Actor::new("市级"),
+            )
+            .await
+            .expect("contact");
+        let mut keys = b.archive.keys().clone();
+        let new_id = keys.rotate(Algorithm::Sm4Gcm);
+        b.archive.set_keys(keys);
+        let number = ResidentId::parse(MOTHER_ID, today()).expect("id");
+        assert_eq!(
+            b.archive
+                .find_by_id_number(&number)
+                .await
+                .expect("lookup")
+                .len(),
+            1,
+            "{}: found under the old key mid-rotation",
+            b.label
+        );
+        let done = guanai_store::rotate::reencrypt(&b.archive)
+            .await
+            .expect("rotate");
+        assert_eq!(
+            done.facts, 3,
+            "{}: the sealed facts: ID number, phone, bank account",
+            b.label
+        );
+        assert_eq!(done.contacts, 1);
+        assert_eq!(
+            guanai_store::rotate::reencrypt(&b.archive)
+                .await
+                .expect("again"),
+            Default::default(),
+            "nothing left to do"
+        );
+        let file = b.archive.family_file(&id).await.expect("file");
+        assert!(file.current(None).iter().any(
+            |f| matches!(&f.value, Some(FactValue::Phone { number }) if number == "13812345678")
+        ));
+        assert_eq!(
+            b.archive
+                .find_by_id_number(&number)
+                .await
+                .expect("lookup")
+                .len(),
+            1
+        );
+        let contacts = b
+            .archive
+            .contacts_for(VillageCode::parse(VILLAGE).expect("village"))
+            .await
+            .expect("contacts");
+        assert_eq!(contacts[0].phone.as_deref(), Some("0539-8888888"));
+        assert!(new_id > 1);
+        cleanup(b).await;
+    }
+}
+
+#[tokio::test]
+async fn reported_deaths_and_duplicate_registrations_are_found() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let id = a
+            .create_family(
+                &bereaved_family("MD-001"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        a.create_family(
+            &bereaved_family("MD-002"),
+            &Actor::new("census"),
+            "普查录入",
+        )
+        .await
+        .expect("create");
+        let number = ResidentId::parse(MOTHER_ID, today()).expect("id");
+        let unknown = ResidentId::parse("372822196503120173", today()).expect("id");
+        let findings = a
+            .match_deaths(&[(number, d("2024-02-29")), (unknown, d("2024-01-01"))])
+            .await
+            .expect("match");
+        assert_eq!(
+            findings.len(),
+            2,
+            "{}: the mother of both families",
+            b.label
+        );
+        assert!(findings.iter().all(|f| f.stop_from == m("2024-03")
+            && f.on_file.is_none()
+            && f.relation == Relation::Mother));
+        let file = a.family_file(&id).await.expect("file");
+        let mother = file.persons[0].person_id.clone();
+        a.record(
+            &id,
+            1,
+            NewFact {
+                person_id: Some(mother),
+                value: FactValue::Death {
+                    certificate_no: None,
+                },
+                valid_from: Some(d("2024-02-29")),
+            },
+            &Actor::new("县级"),
+            "比对",
+        )
+        .await
+        .expect("record");
+        assert_eq!(
+            a.match_deaths(&[(number, d("2024-02-29"))])
+                .await
+                .expect("match")
+                .len(),
+            1,
+            "only the other family remains"
+        );
+        let dups = a.duplicates().await.expect("duplicates");
+        assert_eq!(dups.len(), 1);
+        assert_eq!(dups[0].number, number);
+        assert_eq!(dups[0].registrations.len(), 2);
+    });
+}
+
+#[tokio::test]
+async fn contacts_at_every_level_are_shown_and_replaced() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let village = VillageCode::parse(VILLAGE).expect("village");
+        a.set_contact(
+            &village.to_string(),
+            "村联络员",
+            "联系人",
+            Some("13900000001"),
+            &Actor::new("村"),
+        )
+        .await
+        .expect("v");
+        a.set_contact(
+            &village.town().to_string(),
+            "镇联络员",
+            "联系人",
+            None,
+            &Actor::new("镇"),
+        )
+        .await
+        .expect("t");
+        a.set_contact(
+            &village.county().to_string(),
+            "县联络员",
+            "联系人",
+            None,
+            &Actor::new("县"),
+        )
+        .await
+        .expect("c");
+        a.set_contact("371300", "市联络员", "联系人", None, &Actor::new("市"))
+            .await
+            .expect("city");
+        a.set_contact(
+            &village.to_string(),
+            "新村联络员",
+            "联系人",
+            None,
+            &Actor::new("村"),
+        )
+        .await
+        .expect("replace");
+        let contacts = a.contacts_for(village).await.expect("contacts");
+        let names: Vec<&str> = contacts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["新村联络员", "镇联络员", "县联络员", "市联络员"],
+            "{}",
+            b.label
+        );
+        assert!(
+            a.set_contact("999999", "x", "联系人", None, &Actor::new("x"))
+                .await
+                .is_err()
+        );
     });
 }

@@ -1,0 +1,123 @@
+//! Contact persons per area and level (联系人, 二(一)): city, county, township and village. A
+//! change is a new row that replaces the current one for the same area and duty; phones are
+//! sealed like every phone number.
+
+use guanai_rules::VillageCode;
+
+use crate::archive::{Archive, now_micros};
+use crate::error::StoreError;
+use crate::model::Actor;
+use crate::on_db;
+
+/// A contact person as shown on a family file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub area_code: String,
+    pub area_name: String,
+    pub level: String,
+    pub name: String,
+    pub duty: String,
+    pub phone: Option<String>,
+}
+
+/// contact_id, name, duty, area level, sealed phone, area name.
+type ContactRow = (String, String, String, String, Option<Vec<u8>>, String);
+
+pub(crate) fn phone_aad(contact_id: &str) -> Vec<u8> {
+    format!("contact:{contact_id}:phone").into_bytes()
+}
+
+impl Archive {
+    /// Names the contact person of an area for a duty (e.g. 联系人), replacing the current one.
+    pub async fn set_contact(
+        &self,
+        area_code: &str,
+        name: &str,
+        duty: &str,
+        phone: Option<&str>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        if name.trim().is_empty() {
+            return Err(StoreError::invalid("name", "a contact needs a name"));
+        }
+        let known: Option<String> = on_db!(self.db(), pool => {
+            sqlx::query_scalar("SELECT code FROM area WHERE code = $1").bind(area_code).fetch_optional(pool).await?
+        });
+        if known.is_none() {
+            return Err(StoreError::invalid(
+                "area",
+                format!("{area_code} is not a Linyi area code"),
+            ));
+        }
+        let contact_id = format!("C{:032x}", rand::random::<u128>());
+        let sealed = phone.map(|p| self.keys().encrypt(p.as_bytes(), &phone_aad(&contact_id)));
+        on_db!(self.db(), pool => {
+            let mut tx = pool.begin().await?;
+            let current: Option<String> = sqlx::query_scalar(
+                "SELECT contact_id FROM area_contact c WHERE area_code = $1 AND duty = $2 AND retired = FALSE \
+                 AND NOT EXISTS (SELECT 1 FROM area_contact n WHERE n.replaces = c.contact_id)",
+            )
+            .bind(area_code)
+            .bind(duty)
+            .fetch_optional(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO area_contact (contact_id, area_code, name, duty, phone, recorded_at, recorded_by, replaces, retired) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE)",
+            )
+            .bind(&contact_id)
+            .bind(area_code)
+            .bind(name.trim())
+            .bind(duty)
+            .bind(sealed)
+            .bind(now_micros())
+            .bind(&actor.name)
+            .bind(current)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The current contacts for a village: its own, its township's, its county's and the city's.
+    pub async fn contacts_for(&self, village: VillageCode) -> Result<Vec<Contact>, StoreError> {
+        let codes = [
+            village.to_string(),
+            village.town().to_string(),
+            village.county().to_string(),
+            "371300".to_owned(),
+        ];
+        let mut out = Vec::new();
+        for code in codes {
+            let rows: Vec<ContactRow> = on_db!(self.db(), pool => {
+                sqlx::query_as(
+                    "SELECT c.contact_id, c.name, c.duty, a.level, c.phone, a.name FROM area_contact c JOIN area a ON a.code = c.area_code \
+                     WHERE c.area_code = $1 AND c.retired = FALSE \
+                     AND NOT EXISTS (SELECT 1 FROM area_contact n WHERE n.replaces = c.contact_id) ORDER BY c.duty",
+                )
+                .bind(&code)
+                .fetch_all(pool)
+                .await?
+            });
+            for (contact_id, name, duty, level, phone, area_name) in rows {
+                let phone = match phone {
+                    Some(sealed) => {
+                        let plain = self.keys().decrypt(&sealed, &phone_aad(&contact_id))?;
+                        Some(String::from_utf8_lossy(&plain).into_owned())
+                    }
+                    None => None,
+                };
+                out.push(Contact {
+                    area_code: code.clone(),
+                    area_name,
+                    level,
+                    name,
+                    duty,
+                    phone,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

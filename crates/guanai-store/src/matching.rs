@@ -1,0 +1,123 @@
+//! Cross-checks (数据比对): deceased persons reported by civil affairs or funeral homes against
+//! the registered parents, and one person registered in more than one family or county.
+
+use guanai_rules::{Month, ResidentId};
+use jiff::civil::Date;
+
+use crate::archive::{Archive, ID_NUMBER_DOMAIN};
+use crate::error::StoreError;
+use crate::model::{FactValue, FamilyId, PersonId, Relation};
+use crate::on_db;
+
+/// A reported death that the archive does not reflect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeathFinding {
+    pub number: ResidentId,
+    pub reported: Date,
+    pub family_id: FamilyId,
+    pub person_id: PersonId,
+    pub relation: Relation,
+    /// The death on file, if any (when it differs from the report).
+    pub on_file: Option<Date>,
+    /// The first month nothing is due any more (timing rule: the month after the death).
+    pub stop_from: Month,
+}
+
+/// One resident ID number registered to persons of several families.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub number: ResidentId,
+    pub registrations: Vec<(FamilyId, PersonId, String)>,
+}
+
+impl Archive {
+    /// Checks reported deaths: every registered person with the number whose death is not on
+    /// file, or on file with another date.
+    pub async fn match_deaths(
+        &self,
+        reported: &[(ResidentId, Date)],
+    ) -> Result<Vec<DeathFinding>, StoreError> {
+        let mut findings = Vec::new();
+        for (number, died) in reported {
+            for (family_id, person_id) in self.find_by_id_number(number).await? {
+                let file = self.family_file(&family_id).await?;
+                let Some(person) = file.persons.iter().find(|p| p.person_id == person_id) else {
+                    continue;
+                };
+                let on_file = file
+                    .current(None)
+                    .into_iter()
+                    .filter(|f| f.person_id.as_ref() == Some(&person_id))
+                    .filter_map(|f| match f.value {
+                        Some(FactValue::Death { .. }) => f.valid_from,
+                        _ => None,
+                    })
+                    .min();
+                if on_file != Some(*died) {
+                    findings.push(DeathFinding {
+                        number: *number,
+                        reported: *died,
+                        family_id,
+                        person_id,
+                        relation: person.relation,
+                        on_file,
+                        stop_from: Month::effective_from(*died),
+                    });
+                }
+            }
+        }
+        Ok(findings)
+    }
+
+    /// Resident ID numbers registered in more than one family (across counties too).
+    pub async fn duplicates(&self) -> Result<Vec<Duplicate>, StoreError> {
+        let groups: Vec<(Vec<u8>,)> = on_db!(self.db(), pool => {
+            sqlx::query_as(
+                "SELECT blind_index FROM person_lookup GROUP BY blind_index HAVING COUNT(DISTINCT family_id) > 1 ORDER BY blind_index",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        let mut out = Vec::new();
+        for (index,) in groups {
+            let rows: Vec<(String, String, String, String)> = on_db!(self.db(), pool => {
+                sqlx::query_as(
+                    "SELECT l.family_id, l.person_id, f.county_code, l.fact_id FROM person_lookup l JOIN family f ON f.family_id = l.family_id \
+                     WHERE l.blind_index = $1 ORDER BY f.county_code, l.family_id",
+                )
+                .bind(&index)
+                .fetch_all(pool)
+                .await?
+            });
+            let Some((first_family, _, _, fact_id)) = rows.first() else {
+                continue;
+            };
+            let file = self
+                .family_file(&FamilyId::from_db(first_family.clone()))
+                .await?;
+            let number = file
+                .facts
+                .iter()
+                .find(|f| f.fact_id.as_str() == fact_id)
+                .and_then(|f| match &f.value {
+                    Some(FactValue::IdNumber { number }) => Some(*number),
+                    _ => None,
+                });
+            let Some(number) = number else { continue };
+            debug_assert_eq!(
+                self.keys()
+                    .blind_index(ID_NUMBER_DOMAIN, number.as_str())
+                    .as_slice(),
+                index.as_slice()
+            );
+            out.push(Duplicate {
+                number,
+                registrations: rows
+                    .into_iter()
+                    .map(|(f, p, county, _)| (FamilyId::from_db(f), PersonId::from_db(p), county))
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+}

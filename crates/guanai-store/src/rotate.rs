@@ -1,0 +1,103 @@
+//! Key rotation (`guanai key rotate`): every sealed value not made with the active key is
+//! re-encrypted, and every blind index recomputed, in batches of one transaction each. Values
+//! under old and new keys can both be read at any moment, so a rotation killed half-way is
+//! finished by running it again.
+
+use crate::archive::{Archive, ID_NUMBER_DOMAIN, fact_aad};
+use crate::error::StoreError;
+use crate::model::FactValue;
+use crate::on_db;
+
+const BATCH: i64 = 500;
+
+/// fact_id, person_id, family_id, kind, sealed value.
+type SealedRow = (String, Option<String>, String, String, Vec<u8>);
+
+/// Counts of one rotation pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rotation {
+    pub facts: u64,
+    pub contacts: u64,
+}
+
+/// Re-encrypts everything not yet under the active key.
+pub async fn reencrypt(archive: &Archive) -> Result<Rotation, StoreError> {
+    let keys = archive.keys();
+    let active = i64::from(keys.active_id());
+    let mut done = Rotation::default();
+    loop {
+        let batch: Vec<SealedRow> = on_db!(archive.db(), pool => {
+            sqlx::query_as(
+                "SELECT fact_id, person_id, family_id, kind, sealed FROM fact \
+                 WHERE sealed IS NOT NULL AND key_id <> $1 ORDER BY fact_id LIMIT $2",
+            )
+            .bind(active)
+            .bind(BATCH)
+            .fetch_all(pool)
+            .await?
+        });
+        if batch.is_empty() {
+            break;
+        }
+        let mut updates = Vec::with_capacity(batch.len());
+        for (fact_id, person_id, family_id, kind, sealed) in batch {
+            let aad = fact_aad(&fact_id, &kind);
+            let plain = keys.decrypt(&sealed, &aad)?;
+            let resealed = keys.encrypt(&plain, &aad);
+            let index = match serde_json::from_slice::<FactValue>(&plain) {
+                Ok(FactValue::IdNumber { number }) => {
+                    Some(keys.blind_index(ID_NUMBER_DOMAIN, number.as_str()))
+                }
+                Ok(_) => None,
+                Err(e) => return Err(StoreError::Corrupt(format!("fact {fact_id}: {e}"))),
+            };
+            updates.push((fact_id, person_id, family_id, resealed, index));
+        }
+        on_db!(archive.db(), pool => {
+            let mut tx = pool.begin().await?;
+            for (fact_id, person_id, family_id, resealed, index) in &updates {
+                sqlx::query("UPDATE fact SET sealed = $1, key_id = $2 WHERE fact_id = $3")
+                    .bind(resealed)
+                    .bind(active)
+                    .bind(fact_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if let (Some(index), Some(person_id)) = (index, person_id) {
+                    // Only a lookup row that still points at this fact is current.
+                    let current: Option<String> = sqlx::query_scalar("SELECT person_id FROM person_lookup WHERE fact_id = $1")
+                        .bind(fact_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if current.is_some() {
+                        sqlx::query("DELETE FROM person_lookup WHERE fact_id = $1").bind(fact_id).execute(&mut *tx).await?;
+                        sqlx::query("INSERT INTO person_lookup (blind_index, person_id, family_id, fact_id) VALUES ($1, $2, $3, $4)")
+                            .bind(index.as_slice())
+                            .bind(person_id)
+                            .bind(family_id)
+                            .bind(fact_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+        });
+        done.facts += updates.len() as u64;
+    }
+    // Contact phones.
+    let contacts: Vec<(String, Vec<u8>)> = on_db!(archive.db(), pool => {
+        sqlx::query_as("SELECT contact_id, phone FROM area_contact WHERE phone IS NOT NULL").fetch_all(pool).await?
+    });
+    for (contact_id, phone) in contacts {
+        if guanai_crypto::Keyring::key_id_of(&phone)? == keys.active_id() {
+            continue;
+        }
+        let aad = crate::contacts::phone_aad(&contact_id);
+        let resealed = keys.encrypt(&keys.decrypt(&phone, &aad)?, &aad);
+        on_db!(archive.db(), pool => {
+            sqlx::query("UPDATE area_contact SET phone = $1 WHERE contact_id = $2").bind(resealed).bind(&contact_id).execute(pool).await?;
+        });
+        done.contacts += 1;
+    }
+    Ok(done)
+}
