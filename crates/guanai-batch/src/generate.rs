@@ -1,15 +1,23 @@
-//! The synthetic family generator: seeded, reproducible JSON Lines in the `guanai eval` input
-//! format (`eval-contract.md`), for load tests, demos and independent checks of the rules.
+//! The synthetic family generator: seeded, reproducible families for load tests, demos and
+//! independent checks of the rules, written either as JSON Lines in the `guanai eval` input
+//! format (`eval-contract.md`) or as the census spreadsheet (普查) in CSV, the input of
+//! `guanai import` ([`GenFormat`]). Both formats of one seed describe the same families.
 //!
 //! Families are realistic for Linyi rather than uniform: counties weighted by their number of
 //! villages, about two thirds rural hukou, a mix of bereaved (失独), disabled (伤残) and orphan
 //! (计划生育孤儿) families, and edge cases the rules must get right (grade 4, a later child, a
 //! parent born before 1933, a 29 February birthday, a mother still under 49). Every date is
-//! consistent and none is later than 2026-12-31. A chosen share of lines is deliberately invalid,
-//! each in one of several ways the contract rejects. The same options always give the same bytes.
+//! consistent and none is later than 2026-12-31 (2026-11-30 in the census). A chosen share of
+//! families is deliberately invalid, each in one of several ways the contract (or the census
+//! reader) rejects. The same options always give the same bytes.
 //!
-//! Lines are written by hand into a reused buffer, not through `serde_json`: a million families
-//! take well under a second. All generated text is ASCII, so nothing needs escaping.
+//! The census adds what only it holds — names, phone and bank account numbers, certificates, a
+//! village, a guardian for orphans, ID numbers for every parent, unique across the file — from a
+//! generator seeded by the seed and the family number, so the JSON output is unchanged by it.
+//!
+//! Lines are written by hand into a reused buffer, not through `serde_json` or a CSV writer: a
+//! million families take well under a second. JSON text is ASCII and no census cell holds a
+//! comma, quote or line break, so nothing needs escaping or quoting.
 
 use std::io::{self, Write};
 
@@ -19,30 +27,46 @@ use rand::distr::{Bernoulli, Distribution};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// What to write: the same families either way, for the same seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GenFormat {
+    /// JSON Lines in the `guanai eval` input format, one family per line.
+    #[default]
+    EvalJson,
+    /// The census spreadsheet (普查) as CSV, the input of `guanai import`: UTF-8 with a BOM, the
+    /// census headers, then one row per person (母亲, 父亲, 子女, for orphans a 监护人), the rows
+    /// of a family contiguous under one 家庭编号.
+    CensusCsv,
+}
+
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenOptions {
-    /// Number of lines (families) to write.
+    /// Number of families to write (lines in JSON, groups of rows in the census).
     pub count: u64,
-    /// Seed of the random generator: the same options give byte-identical output.
+    /// Seed of the random generator: the same options give byte-identical output, and the two
+    /// formats describe the same families.
     pub seed: u64,
-    /// share of deliberately invalid lines, 0.0..=1.0
+    /// share of deliberately invalid families, 0.0..=1.0
     pub invalid_share: f64,
+    /// The output format.
+    pub format: GenFormat,
 }
 
 /// What was generated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GenSummary {
-    /// Lines written, the invalid ones included.
+    /// Families written, the invalid ones included.
     pub families: u64,
-    /// Lines that are deliberately invalid under the eval contract.
+    /// Families that are deliberately invalid: lines the eval contract rejects, or census
+    /// families with at least one row or family error the census reader reports.
     pub invalid: u64,
 }
 
 /// Bytes collected before they are handed to the caller's writer.
 const CHUNK: usize = 1 << 16;
 
-/// Writes `options.count` families as JSON Lines to `out` and flushes it.
+/// Writes `options.count` families in `options.format` to `out` and flushes it.
 ///
 /// Fails with [`io::ErrorKind::InvalidInput`] (writing nothing) when `invalid_share` is not
 /// within 0.0..=1.0, and with the writer's error when writing fails.
@@ -61,17 +85,36 @@ pub fn generate(options: &GenOptions, out: &mut dyn Write) -> io::Result<GenSumm
     let mut chunk = Vec::with_capacity(CHUNK + 4096);
     let mut line = Vec::with_capacity(1024);
     let mut summary = GenSummary::default();
+    let mut census = match options.format {
+        GenFormat::EvalJson => None,
+        GenFormat::CensusCsv => {
+            census::write_header(&mut chunk);
+            Some(census::Writer::new(options.seed, &counties))
+        }
+    };
     for number in 1..=options.count {
         let mut family = Family::draw(&mut rng, number, &counties)?;
         line.clear();
-        if invalid.sample(&mut rng) {
-            Defect::draw(&mut rng).apply(&mut rng, &mut family, &mut line)?;
-            summary.invalid += 1;
+        let defective = invalid.sample(&mut rng);
+        if let Some(census) = census.as_mut() {
+            if defective {
+                // The eval defect is drawn all the same, on a copy, so that the main generator
+                // stays in step with the JSON format and the next family is the same in both.
+                let mut copy = family.clone();
+                Defect::draw(&mut rng).apply(&mut rng, &mut copy, &mut line)?;
+                line.clear();
+            }
+            census.write_family(&family, defective, &mut chunk)?;
         } else {
-            family.write_json(&mut line);
+            if defective {
+                Defect::draw(&mut rng).apply(&mut rng, &mut family, &mut line)?;
+            } else {
+                family.write_json(&mut line);
+            }
+            chunk.extend_from_slice(&line);
+            chunk.push(b'\n');
         }
-        chunk.extend_from_slice(&line);
-        chunk.push(b'\n');
+        summary.invalid += u64::from(defective);
         summary.families += 1;
         if chunk.len() >= CHUNK {
             out.write_all(&chunk)?;
@@ -166,6 +209,9 @@ struct County {
     id_address: String,
     /// The pre-1994 临沂地区 code, where known.
     old_id_address: Option<&'static str>,
+    /// The 12-digit village codes of the county (for the retired zones 371372/371373, which
+    /// have none in the 2021 codes, those of the district their towns went to), ascending.
+    villages: Vec<String>,
 }
 
 /// The development zones' codes are statistical, not GB/T 2260, so ID numbers of their people
@@ -193,16 +239,18 @@ impl Counties {
     /// have no villages in the 2021 codes, get 0.5% each.
     fn load() -> Counties {
         let all = CountyCode::all();
-        let villages: Vec<u32> = all
+        let lists: Vec<Vec<VillageCode>> = all.iter().map(|&c| VillageCode::in_county(c)).collect();
+        let villages: Vec<u32> = lists
             .iter()
-            .map(|&c| u32::try_from(VillageCode::in_county(c).len()).unwrap_or(u32::MAX / 64))
+            .map(|list| u32::try_from(list.len()).unwrap_or(u32::MAX / 64))
             .collect();
         let zone_weight = (villages.iter().sum::<u32>() / 200).max(1);
         let mut cumulative_weight = 0;
         let entries = all
             .iter()
             .zip(villages)
-            .map(|(county, villages)| {
+            .zip(lists)
+            .map(|((county, villages), list)| {
                 let code = county.to_string();
                 cumulative_weight += if villages == 0 { zone_weight } else { villages };
                 let lookup = |table: &[(&str, &'static str)]| {
@@ -214,8 +262,17 @@ impl Counties {
                 // Every other county-level code is itself a GB/T 2260 code.
                 let id_address =
                     lookup(&ID_ADDRESS_OF_ZONE).map_or_else(|| code.clone(), str::to_owned);
+                // A zone without villages of its own lends those of the district it lies in.
+                let list = if list.is_empty() {
+                    CountyCode::parse(&id_address)
+                        .map(VillageCode::in_county)
+                        .unwrap_or_default()
+                } else {
+                    list
+                };
                 County {
                     old_id_address: lookup(&OLD_ID_ADDRESS),
+                    villages: list.iter().map(ToString::to_string).collect(),
                     id_address,
                     code,
                     cumulative_weight,
@@ -644,14 +701,19 @@ fn push_family_id(line: &mut Vec<u8>, number: u64) {
 
 /// A quoted `"YYYY-MM-DD"`.
 fn push_date(line: &mut Vec<u8>, day: Day) {
-    let (y, m, d) = day.ymd();
     line.push(b'"');
+    push_plain_date(line, day);
+    line.push(b'"');
+}
+
+/// `YYYY-MM-DD`.
+fn push_plain_date(line: &mut Vec<u8>, day: Day) {
+    let (y, m, d) = day.ymd();
     push_digits(line, y.unsigned_abs().into(), 4);
     line.push(b'-');
     push_digits(line, m.unsigned_abs().into(), 2);
     line.push(b'-');
     push_digits(line, d.unsigned_abs().into(), 2);
-    line.push(b'"');
 }
 
 fn push_optional_date(line: &mut Vec<u8>, key: &[u8], day: Option<Day>, nulls: bool) {
@@ -887,11 +949,889 @@ fn missing_field(rng: &mut ChaCha8Rng, line: &mut Vec<u8>) -> bool {
     }
 }
 
+/// The census format (普查表 as CSV): the families of the main draw, dressed with what only the
+/// census holds (names, phones, bank accounts, certificates, a village, a guardian for orphans)
+/// from a generator of their own, seeded from the seed and the family number, so that the main
+/// generator, and with it the JSON format, is untouched.
+mod census {
+    use std::collections::HashSet;
+    use std::io;
+
+    use guanai_rules::{ResidentId, Sex};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::{
+        Counties, County, Day, Family, Flag, OLD_ID_ADDRESS, Parent, between, day, percent,
+        push_digits, push_plain_date,
+    };
+
+    /// The census sheet's headers in template order, exactly as `guanai-census` defines them.
+    pub(super) const HEADERS: [&str; 23] = [
+        "家庭编号",
+        "成员关系",
+        "姓名",
+        "性别",
+        "公民身份号码",
+        "出生日期",
+        "户籍性质",
+        "所在村居代码",
+        "联系电话",
+        "开户银行",
+        "银行账号",
+        "低保",
+        "五保",
+        "慢性病",
+        "居住状况",
+        "独生子女父母光荣证号",
+        "死亡日期",
+        "死亡证明编号",
+        "再生育或收养日期",
+        "残疾等级",
+        "残疾评定日期",
+        "残疾证号",
+        "备注",
+    ];
+
+    /// No census date is later than this. The reader rejects any date after the day it reads
+    /// the file, so the main draw's dates (up to 2026-12-31) are capped here; capping keeps
+    /// every order between dates. Output must not depend on the clock, hence a fixed day: files
+    /// read on or after 2026-11-30 pass.
+    pub(super) const LAST: Day = day(2026, 11, 30);
+    /// [`LAST`] as a date, the "today" against which ID numbers are parsed.
+    const LAST_DATE: jiff::civil::Date = jiff::civil::date(2026, 11, 30);
+
+    /// A child born after this day is under 18 on [`LAST`] and, without a living parent, needs
+    /// a guardian.
+    const ADULT_BORN_BY: Day = day(2008, 11, 30);
+
+    /// Writes the UTF-8 BOM and the header row.
+    pub(super) fn write_header(out: &mut Vec<u8>) {
+        out.extend_from_slice(b"\xEF\xBB\xBF");
+        out.extend_from_slice(HEADERS.join(",").as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// Common surnames (百家姓 as they are met today, with Linyi's 庄, 颜, 厉, 公).
+    const SURNAMES: [&str; 104] = [
+        "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
+        "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹",
+        "彭", "曾", "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏",
+        "魏", "吕", "丁", "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金",
+        "石", "廖", "贾", "夏", "韦", "付", "方", "白", "邹", "孟", "熊", "秦", "邱", "江", "尹",
+        "薛", "闫", "段", "雷", "侯", "龙", "史", "陶", "黎", "贺", "顾", "毛", "郝", "龚", "邵",
+        "万", "钱", "严", "武", "戴", "孔", "庄", "颜", "厉", "公", "葛", "鲁", "牛", "刁",
+    ];
+
+    /// Characters of given names, mostly men's.
+    const MALE_CHARS: [&str; 48] = [
+        "建", "国", "军", "伟", "强", "明", "永", "志", "海", "华", "平", "东", "文", "勇", "成",
+        "刚", "林", "峰", "杰", "涛", "磊", "鹏", "辉", "斌", "超", "波", "庆", "德", "福", "春",
+        "广", "振", "学", "兴", "宝", "金", "祥", "发", "良", "新", "宇", "浩", "俊", "凯", "鑫",
+        "昊", "洪", "忠",
+    ];
+
+    /// Characters of given names, mostly women's.
+    const FEMALE_CHARS: [&str; 44] = [
+        "秀", "英", "兰", "芳", "霞", "玲", "红", "梅", "丽", "娟", "敏", "静", "燕", "艳", "萍",
+        "凤", "琴", "云", "莲", "荣", "翠", "桂", "珍", "慧", "婷", "娜", "雪", "洁", "晓", "倩",
+        "玉", "春", "爱", "美", "欣", "佳", "雨", "悦", "月", "萌", "丹", "颖", "琳", "妍",
+    ];
+
+    /// Banks where relief is paid, each with the first six digits of its accounts.
+    const BANKS: [(&str, u64); 7] = [
+        ("临沂农商银行", 623_018),
+        ("临沂农商银行", 621_521),
+        ("中国农业银行临沂分行", 622_848),
+        ("中国邮政储蓄银行临沂分行", 621_799),
+        ("中国工商银行临沂分行", 622_202),
+        ("中国建设银行临沂分行", 621_700),
+        ("临商银行", 622_862),
+    ];
+
+    /// The first three digits of mobile numbers.
+    const PHONE_PREFIXES: [u64; 25] = [
+        130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 150, 151, 152, 153, 155, 156, 157, 158,
+        159, 180, 182, 183, 186, 187, 188,
+    ];
+
+    /// Village codes of other cities (北京 东城区, 济南 历下区, 南京 玄武区, 德州 德城区).
+    const FOREIGN_VILLAGES: [&str; 4] = [
+        "110101001001",
+        "370102001001",
+        "320102002003",
+        "371402001001",
+    ];
+
+    /// 户籍性质 as offices mistype it.
+    const UNKNOWN_HUKOU: [&str; 4] = ["农业", "非农业", "城市", "农村户口"];
+
+    /// Month and day that no year has.
+    const IMPOSSIBLE_MONTH_DAYS: [&str; 6] =
+        ["-02-30", "-02-31", "-04-31", "-09-31", "-13-01", "-00-15"];
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Relation {
+        Mother,
+        Father,
+        Child,
+        Guardian,
+    }
+
+    impl Relation {
+        fn as_zh(self) -> &'static str {
+            match self {
+                Relation::Mother => "母亲",
+                Relation::Father => "父亲",
+                Relation::Child => "子女",
+                Relation::Guardian => "监护人",
+            }
+        }
+    }
+
+    /// Surname and one or two characters of given name; all empty for a missing name.
+    type Name = [&'static str; 3];
+
+    /// A certificate number's variable part: year of issue and a serial number.
+    #[derive(Debug, Clone, Copy)]
+    struct Serial {
+        year: i32,
+        number: u32,
+    }
+
+    /// One row of the census.
+    #[derive(Debug, Clone)]
+    struct Person {
+        relation: Relation,
+        name: Name,
+        sex: Sex,
+        id: Option<[u8; 18]>,
+        birth: Day,
+        /// Written after the birth year instead of the real month and day (a defect).
+        bad_birth: Option<&'static str>,
+        phone: Option<u64>,
+        /// Bank name, account number and its number of digits.
+        bank: Option<(&'static str, u64, usize)>,
+        dibao: Flag,
+        wubao: Flag,
+        chronically_ill: Flag,
+        living: Option<&'static str>,
+        honor: Option<Serial>,
+        death: Option<Day>,
+        death_certificate: Option<Serial>,
+        later_child: Option<Day>,
+        disability: Option<(u8, Day)>,
+        disability_certificate: Option<[u8; 20]>,
+        note: Option<&'static str>,
+    }
+
+    impl Person {
+        fn new(relation: Relation, name: Name, sex: Sex, birth: Day) -> Person {
+            Person {
+                relation,
+                name,
+                sex,
+                id: None,
+                birth,
+                bad_birth: None,
+                phone: None,
+                bank: None,
+                dibao: Flag::Absent,
+                wubao: Flag::Absent,
+                chronically_ill: Flag::Absent,
+                living: None,
+                honor: None,
+                death: None,
+                death_certificate: None,
+                later_child: None,
+                disability: None,
+                disability_certificate: None,
+                note: None,
+            }
+        }
+    }
+
+    /// How a deliberately invalid census family breaks the reader's rules.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Defect {
+        /// A 公民身份号码 whose check character is wrong.
+        CheckCharacter,
+        /// A 出生日期 such as `1960-02-30`.
+        ImpossibleDate,
+        /// 残疾等级 5 or 0.
+        GradeOutOfRange,
+        /// A blank 姓名.
+        MissingName,
+        /// 户籍性质 neither 城镇 nor 农村, on every row.
+        UnknownHukou,
+        /// A parent's 公民身份号码 left blank.
+        MissingIdNumber,
+        /// A mother marked 男 or a father 女.
+        SexAgainstRelation,
+        /// A 死亡日期 before the 出生日期.
+        DeathBeforeBirth,
+        /// A 死亡日期 in the 2090s.
+        FutureDate,
+        /// A 所在村居代码 of another city, on every row.
+        VillageOutsideLinyi,
+        /// No 子女 row.
+        NoChildRow,
+        /// The 公民身份号码 of a person of an earlier family.
+        DuplicateIdNumber,
+    }
+
+    const DEFECTS: [Defect; 12] = [
+        Defect::CheckCharacter,
+        Defect::ImpossibleDate,
+        Defect::GradeOutOfRange,
+        Defect::MissingName,
+        Defect::UnknownHukou,
+        Defect::MissingIdNumber,
+        Defect::SexAgainstRelation,
+        Defect::DeathBeforeBirth,
+        Defect::FutureDate,
+        Defect::VillageOutsideLinyi,
+        Defect::NoChildRow,
+        Defect::DuplicateIdNumber,
+    ];
+
+    /// Writes census families, keeping every ID number issued unique across the file.
+    pub(super) struct Writer<'c> {
+        seed: u64,
+        counties: &'c Counties,
+        /// The first 17 digits of every ID number written, as a number.
+        issued: HashSet<u64>,
+        /// Address codes to issue from when every sequence number of a birth day is taken.
+        fallback: Vec<&'c str>,
+        /// An ID number written in a recent family that the reader accepted as a number (and
+        /// so remembers), for the duplicate defect.
+        last_registered_id: Option<[u8; 18]>,
+        people: Vec<Person>,
+    }
+
+    /// The census-only generator of one family: independent of the main one.
+    fn family_rng(seed: u64, number: u64) -> ChaCha8Rng {
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&seed.to_le_bytes());
+        key[8..16].copy_from_slice(&number.to_le_bytes());
+        key[16..].copy_from_slice(b"guanai census v1");
+        ChaCha8Rng::from_seed(key)
+    }
+
+    fn cap(day: Day) -> Day {
+        day.min(LAST)
+    }
+
+    fn pick<T: Copy>(rng: &mut ChaCha8Rng, items: &[T]) -> Option<T> {
+        if items.is_empty() {
+            None
+        } else {
+            items.get(rng.random_range(0..items.len())).copied()
+        }
+    }
+
+    fn surname(rng: &mut ChaCha8Rng) -> &'static str {
+        SURNAMES[rng.random_range(0..SURNAMES.len())]
+    }
+
+    fn name(rng: &mut ChaCha8Rng, surname: &'static str, sex: Sex) -> Name {
+        let pool: &[&'static str] = match sex {
+            Sex::Male => &MALE_CHARS,
+            Sex::Female => &FEMALE_CHARS,
+        };
+        let first = pool[rng.random_range(0..pool.len())];
+        let second = if percent(rng, 65) {
+            pool[rng.random_range(0..pool.len())]
+        } else {
+            ""
+        };
+        [surname, first, second]
+    }
+
+    fn phone(rng: &mut ChaCha8Rng) -> u64 {
+        let prefix = PHONE_PREFIXES[rng.random_range(0..PHONE_PREFIXES.len())];
+        prefix * 100_000_000 + rng.random_range(0..100_000_000)
+    }
+
+    /// A bank and an account of 16 to 19 digits, mostly 19 (cards), else passbooks.
+    fn bank(rng: &mut ChaCha8Rng) -> (&'static str, u64, usize) {
+        let (name, bin) = BANKS[rng.random_range(0..BANKS.len())];
+        let digits = match rng.random_range(0..10) {
+            0..6 => 19,
+            6..8 => 16,
+            8 => 17,
+            _ => 18,
+        };
+        let tail = 10u64.pow(digits - 6);
+        (
+            name,
+            bin * tail + rng.random_range(0..tail),
+            digits as usize,
+        )
+    }
+
+    /// The sequence number (characters 15–17) of an ID number.
+    fn sequence_of(id: &[u8; 18]) -> u16 {
+        id[14..17].iter().fold(0u16, |acc, &d| {
+            acc * 10 + u16::from(d.wrapping_sub(b'0') % 10)
+        })
+    }
+
+    fn digits_value(text: &str) -> Option<u64> {
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        text.parse().ok()
+    }
+
+    impl<'c> Writer<'c> {
+        pub(super) fn new(seed: u64, counties: &'c Counties) -> Writer<'c> {
+            let mut fallback: Vec<&'c str> = counties
+                .entries
+                .iter()
+                .map(|c| c.id_address.as_str())
+                .collect();
+            fallback.sort_unstable();
+            fallback.dedup();
+            Writer {
+                seed,
+                counties,
+                issued: HashSet::new(),
+                fallback,
+                last_registered_id: None,
+                people: Vec::with_capacity(4),
+            }
+        }
+
+        /// An ID number for the address, birth day and sex not issued before in this file:
+        /// from sequence number `start` (its parity set by the sex), stepping by 2 while taken;
+        /// when all 500 of the day are, from the next county's address code.
+        pub(super) fn issue(
+            &mut self,
+            address: &str,
+            birth: Day,
+            sex: Sex,
+            start: u16,
+        ) -> io::Result<[u8; 18]> {
+            let date = birth.date()?;
+            let (y, m, d) = birth.ymd();
+            let ymd = u64::from(y.unsigned_abs()) * 10_000
+                + u64::from(m.unsigned_abs()) * 100
+                + u64::from(d.unsigned_abs());
+            let parity = match sex {
+                Sex::Male => 1,
+                Sex::Female => 0,
+            };
+            for attempt in 0..=self.fallback.len() {
+                let address = match attempt {
+                    0 => address,
+                    n => self.fallback.get(n - 1).copied().unwrap_or(address),
+                };
+                let Some(prefix) = digits_value(address) else {
+                    continue;
+                };
+                let mut sequence = (start % 1000) & !1 | parity;
+                for _ in 0..500 {
+                    let key = prefix * 100_000_000_000 + ymd * 1000 + u64::from(sequence);
+                    if self.issued.insert(key) {
+                        let id = ResidentId::build(address, date, sequence)
+                            .map_err(|e| io::Error::other(format!("generated ID number: {e}")))?;
+                        return <[u8; 18]>::try_from(id.as_str().as_bytes()).map_err(|_| {
+                            io::Error::other("generated ID number is not 18 characters")
+                        });
+                    }
+                    sequence = (sequence + 2) % 1000;
+                }
+            }
+            Err(io::Error::other(format!(
+                "no ID number left for a person born {y}-{m:02}-{d:02}"
+            )))
+        }
+
+        /// The parent's ID number of the JSON format where there is one (stepped on a
+        /// collision), else a new one drawn the way the main draw draws them.
+        fn parent_id(
+            &mut self,
+            rng: &mut ChaCha8Rng,
+            parent: &Parent,
+            county: &County,
+        ) -> io::Result<[u8; 18]> {
+            if let Some(id) = &parent.id_number {
+                let address = std::str::from_utf8(&id[..6])
+                    .map_err(|_| io::Error::other("generated ID number is not ASCII"))?;
+                return self.issue(address, parent.birth, parent.sex, sequence_of(id));
+            }
+            let address = match county.old_id_address {
+                _ if parent.birth.year() >= 1975 || !percent(rng, 30) => &county.id_address,
+                Some(old) => old,
+                None => OLD_ID_ADDRESS[rng.random_range(0..OLD_ID_ADDRESS.len())].1,
+            };
+            let start = rng.random_range(0..1000);
+            self.issue(address, parent.birth, parent.sex, start)
+        }
+
+        /// Writes the rows of one family into `out`; `defective` breaks it in one way.
+        pub(super) fn write_family(
+            &mut self,
+            family: &Family<'_>,
+            defective: bool,
+            out: &mut Vec<u8>,
+        ) -> io::Result<()> {
+            let counties = self.counties;
+            let county = counties
+                .entries
+                .iter()
+                .find(|c| c.code == family.county)
+                .ok_or_else(|| io::Error::other(format!("unknown county {}", family.county)))?;
+            let mut rng = family_rng(self.seed, family.number);
+            let mut village = county
+                .villages
+                .get(rng.random_range(0..county.villages.len().max(1)))
+                .map(String::as_str)
+                .ok_or_else(|| io::Error::other(format!("no villages in {}", county.code)))?;
+            let mut people = std::mem::take(&mut self.people);
+            people.clear();
+            let built = self.build(&mut rng, family, county, &mut people);
+            let mut hukou = if family.rural { "农村" } else { "城镇" };
+            if built.is_ok() {
+                if defective {
+                    let defect = DEFECTS[rng.random_range(0..DEFECTS.len())];
+                    self.damage(&mut rng, defect, &mut people, &mut hukou, &mut village);
+                    // The reader remembers every number that parses, whatever else is wrong.
+                    let parses = |id: &[u8; 18]| {
+                        std::str::from_utf8(id)
+                            .is_ok_and(|text| ResidentId::parse(text, LAST_DATE).is_ok())
+                    };
+                    if let Some(id) = people.iter().filter_map(|p| p.id).find(parses) {
+                        self.last_registered_id = Some(id);
+                    }
+                } else if let Some(id) = people.first().and_then(|p| p.id) {
+                    self.last_registered_id = Some(id);
+                }
+                for person in &people {
+                    write_row(out, family.number, person, hukou, village, &county.code);
+                }
+            }
+            self.people = people;
+            built
+        }
+
+        /// The family's people: mother, father, child, and a guardian for an orphan.
+        fn build(
+            &mut self,
+            rng: &mut ChaCha8Rng,
+            family: &Family<'_>,
+            county: &County,
+            people: &mut Vec<Person>,
+        ) -> io::Result<()> {
+            let father_surname = surname(rng);
+            let mut mother_surname = surname(rng);
+            if mother_surname == father_surname {
+                mother_surname = surname(rng);
+            }
+            let child = &family.child;
+            let child_alive = child.death.is_none();
+            // One certificate per couple, issued from 1979 on, in the years after the child's
+            // birth; parents of a child born in the 1970s often got one too.
+            let honor_share = match child.birth.year() {
+                1979.. => 90,
+                1970..1979 => 60,
+                _ => 20,
+            };
+            let honor = percent(rng, honor_share).then(|| Serial {
+                year: (child.birth.year().max(1979) + rng.random_range(0..3)).min(LAST.year()),
+                number: rng.random_range(0..100_000),
+            });
+            let listed = |sex: Sex| family.parents.iter().find(|p| p.sex == sex);
+            let mother = listed(Sex::Female);
+            let father = listed(Sex::Male);
+            for parent in [mother, father].into_iter().flatten() {
+                let (relation, surname, spouse) = match parent.sex {
+                    Sex::Female => (Relation::Mother, mother_surname, father),
+                    Sex::Male => (Relation::Father, father_surname, mother),
+                };
+                let mut person = Person::new(
+                    relation,
+                    name(rng, surname, parent.sex),
+                    parent.sex,
+                    parent.birth,
+                );
+                person.id = Some(self.parent_id(rng, parent, county)?);
+                person.death = parent.death.map(cap);
+                person.later_child = parent.later_child.map(cap);
+                person.dibao = parent.dibao;
+                person.wubao = parent.wubao;
+                person.chronically_ill = parent.chronically_ill;
+                person.honor = honor;
+                // The account relief is paid into stays on record after a death; a phone
+                // number does not (about 75% of parents are alive, so ~70% have one).
+                person.bank = percent(rng, 90).then(|| bank(rng));
+                if let Some(death) = person.death {
+                    person.death_certificate = percent(rng, 90).then(|| Serial {
+                        year: death.year(),
+                        number: rng.random_range(0..100_000),
+                    });
+                } else {
+                    person.phone = percent(rng, 93).then(|| phone(rng));
+                    if percent(rng, 40) {
+                        let spouse_alive = spouse.is_some_and(|s| s.death.is_none());
+                        let choices: &[&'static str] = match (spouse_alive, child_alive) {
+                            (true, true) => &["与配偶同住", "与配偶及子女同住", "与子女同住"],
+                            (true, false) => &["与配偶同住", "与配偶同住", "与亲属同住"],
+                            (false, true) => &["与子女同住", "独居", "养老机构"],
+                            (false, false) => &["独居", "养老机构", "与亲属同住"],
+                        };
+                        person.living = pick(rng, choices);
+                    }
+                }
+                people.push(person);
+            }
+
+            let child_sex = if percent(rng, 52) {
+                Sex::Male
+            } else {
+                Sex::Female
+            };
+            let child_surname = if percent(rng, 90) {
+                father_surname
+            } else {
+                mother_surname
+            };
+            let mut person = Person::new(
+                Relation::Child,
+                name(rng, child_surname, child_sex),
+                child_sex,
+                child.birth,
+            );
+            if child.birth.year() >= 1985 {
+                let start = rng.random_range(0..1000);
+                person.id = Some(self.issue(&county.id_address, child.birth, child_sex, start)?);
+            }
+            person.death = child.death.map(cap);
+            if let Some(death) = person.death {
+                person.death_certificate = percent(rng, 90).then(|| Serial {
+                    year: death.year(),
+                    number: rng.random_range(0..100_000),
+                });
+            }
+            person.disability = child
+                .disability
+                .map(|(grade, assessed)| (grade, cap(assessed)));
+            if let Some((grade, _)) = person.disability
+                && percent(rng, 85)
+            {
+                person.disability_certificate = Some(disability_certificate(
+                    rng,
+                    person.id,
+                    &county.id_address,
+                    child.birth,
+                    child_sex,
+                    grade,
+                )?);
+            }
+            people.push(person);
+
+            let orphan = child_alive
+                && child.birth > ADULT_BORN_BY
+                && family.parents.iter().all(|p| p.death.is_some());
+            if orphan {
+                let guardian =
+                    self.guardian(rng, county, mother, father, mother_surname, father_surname)?;
+                people.push(guardian);
+            }
+            Ok(())
+        }
+
+        /// A grandparent or a relative of a parent, alive, with ID number, phone and account.
+        fn guardian(
+            &mut self,
+            rng: &mut ChaCha8Rng,
+            county: &County,
+            mother: Option<&Parent>,
+            father: Option<&Parent>,
+            mother_surname: &'static str,
+            father_surname: &'static str,
+        ) -> io::Result<Person> {
+            // (备注, sex, on the father's side, a grandparent, takes the side's surname)
+            const KINDS: [(&str, Sex, bool, bool, bool); 9] = [
+                ("祖父", Sex::Male, true, true, true),
+                ("祖母", Sex::Female, true, true, false),
+                ("外祖父", Sex::Male, false, true, true),
+                ("外祖母", Sex::Female, false, true, false),
+                ("伯父", Sex::Male, true, false, true),
+                ("叔叔", Sex::Male, true, false, true),
+                ("姑姑", Sex::Female, true, false, true),
+                ("舅舅", Sex::Male, false, false, true),
+                ("姨妈", Sex::Female, false, false, true),
+            ];
+            let (note, sex, paternal, grandparent, side_surname) =
+                KINDS[rng.random_range(0..KINDS.len())];
+            let (near, far) = if paternal {
+                (father, mother)
+            } else {
+                (mother, father)
+            };
+            let base = near.or(far).map_or(day(1975, 1, 1), |p| p.birth);
+            let birth = if grandparent {
+                base.plus(-rng.random_range(7305..=11_688))
+                    .max(day(1925, 1, 1))
+            } else {
+                base.plus(rng.random_range(-3652..=3652))
+                    .min(day(1995, 12, 31))
+            };
+            let surname = match (side_surname, paternal) {
+                (true, true) => father_surname,
+                (true, false) => mother_surname,
+                (false, _) => surname(rng),
+            };
+            let mut person = Person::new(Relation::Guardian, name(rng, surname, sex), sex, birth);
+            let start = rng.random_range(0..1000);
+            person.id = Some(self.issue(&county.id_address, birth, sex, start)?);
+            person.phone = percent(rng, 90).then(|| phone(rng));
+            person.bank = percent(rng, 90).then(|| bank(rng));
+            person.note = Some(note);
+            Ok(person)
+        }
+
+        /// Breaks the family in the way of `defect`.
+        fn damage(
+            &self,
+            rng: &mut ChaCha8Rng,
+            defect: Defect,
+            people: &mut Vec<Person>,
+            hukou: &mut &'c str,
+            village: &mut &'c str,
+        ) {
+            let parents: Vec<usize> = people
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| matches!(p.relation, Relation::Mother | Relation::Father))
+                .map(|(i, _)| i)
+                .collect();
+            let any = rng.random_range(0..people.len().max(1));
+            let parent = pick(rng, &parents).unwrap_or(0);
+            let defect = match defect {
+                Defect::DuplicateIdNumber if self.last_registered_id.is_none() => {
+                    Defect::CheckCharacter
+                }
+                other => other,
+            };
+            match defect {
+                Defect::CheckCharacter => {
+                    if let Some(id) = people.get_mut(parent).and_then(|p| p.id.as_mut()) {
+                        const CHECK: &[u8; 11] = b"0123456789X";
+                        let old = CHECK.iter().position(|&c| c == id[17]).unwrap_or(0);
+                        let new = (old + rng.random_range(1..CHECK.len())) % CHECK.len();
+                        id[17] = CHECK[new];
+                    }
+                }
+                Defect::ImpossibleDate => {
+                    if let Some(person) = people.get_mut(any) {
+                        person.bad_birth = pick(rng, &IMPOSSIBLE_MONTH_DAYS);
+                    }
+                }
+                Defect::GradeOutOfRange => {
+                    if let Some(child) = people.iter_mut().find(|p| p.relation == Relation::Child) {
+                        let grade = if percent(rng, 80) { 5 } else { 0 };
+                        let assessed = match child.disability {
+                            Some((_, assessed)) => assessed,
+                            None => between(rng, child.birth, child.death.unwrap_or(LAST)),
+                        };
+                        child.disability = Some((grade, assessed));
+                    }
+                }
+                Defect::MissingName => {
+                    if let Some(person) = people.get_mut(any) {
+                        person.name = ["", "", ""];
+                    }
+                }
+                Defect::UnknownHukou => {
+                    *hukou = pick(rng, &UNKNOWN_HUKOU).unwrap_or("城市");
+                }
+                Defect::MissingIdNumber => {
+                    if let Some(person) = people.get_mut(parent) {
+                        person.id = None;
+                    }
+                }
+                Defect::SexAgainstRelation => {
+                    if let Some(person) = people.get_mut(parent) {
+                        person.sex = match person.sex {
+                            Sex::Female => Sex::Male,
+                            Sex::Male => Sex::Female,
+                        };
+                    }
+                }
+                Defect::DeathBeforeBirth => {
+                    if let Some(person) = people.get_mut(any) {
+                        person.death = Some(person.birth.plus(-rng.random_range(1..=3650)));
+                    }
+                }
+                Defect::FutureDate => {
+                    if let Some(person) = people.get_mut(any) {
+                        let year = rng.random_range(2090..=2099);
+                        person.death = Some(day(year, 1, 1).plus(rng.random_range(0..365)));
+                    }
+                }
+                Defect::VillageOutsideLinyi => {
+                    *village = pick(rng, &FOREIGN_VILLAGES).unwrap_or("110101001001");
+                }
+                Defect::NoChildRow => people.retain(|p| p.relation != Relation::Child),
+                Defect::DuplicateIdNumber => {
+                    if let Some(person) = people.get_mut(parent) {
+                        person.id = self.last_registered_id;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A 残疾证号 of the second generation: the holder's ID number, the kind of disability
+    /// (1–7) and the grade. A child without a listed ID number still has one on the card.
+    fn disability_certificate(
+        rng: &mut ChaCha8Rng,
+        id: Option<[u8; 18]>,
+        address: &str,
+        birth: Day,
+        sex: Sex,
+        grade: u8,
+    ) -> io::Result<[u8; 20]> {
+        let id = match id {
+            Some(id) => id,
+            None => {
+                let half: u16 = rng.random_range(0..500);
+                let sequence = match sex {
+                    Sex::Male => 2 * half + 1,
+                    Sex::Female => 2 * half,
+                };
+                let built = ResidentId::build(address, birth.date()?, sequence)
+                    .map_err(|e| io::Error::other(format!("generated ID number: {e}")))?;
+                <[u8; 18]>::try_from(built.as_str().as_bytes())
+                    .map_err(|_| io::Error::other("generated ID number is not 18 characters"))?
+            }
+        };
+        let mut number = [0u8; 20];
+        number[..18].copy_from_slice(&id);
+        number[18] = b'0' + rng.random_range(1..=7u8);
+        number[19] = b'0' + grade % 10;
+        Ok(number)
+    }
+
+    fn push_flag(out: &mut Vec<u8>, flag: Flag) {
+        match flag {
+            Flag::Absent => {}
+            Flag::False => out.extend_from_slice("否".as_bytes()),
+            Flag::True => out.extend_from_slice("是".as_bytes()),
+        }
+    }
+
+    fn push_day(out: &mut Vec<u8>, day: Option<Day>) {
+        if let Some(day) = day {
+            push_plain_date(out, day);
+        }
+    }
+
+    /// One CSV row; no cell holds a comma, a quote or a line break, so none is quoted.
+    fn write_row(
+        out: &mut Vec<u8>,
+        number: u64,
+        p: &Person,
+        hukou: &str,
+        village: &str,
+        county: &str,
+    ) {
+        out.extend_from_slice(b"YN-");
+        push_digits(out, number, 7);
+        out.push(b',');
+        out.extend_from_slice(p.relation.as_zh().as_bytes());
+        out.push(b',');
+        for part in p.name {
+            out.extend_from_slice(part.as_bytes());
+        }
+        out.push(b',');
+        out.extend_from_slice(match p.sex {
+            Sex::Female => "女".as_bytes(),
+            Sex::Male => "男".as_bytes(),
+        });
+        out.push(b',');
+        if let Some(id) = &p.id {
+            out.extend_from_slice(id);
+        }
+        out.push(b',');
+        match p.bad_birth {
+            Some(month_day) => {
+                push_digits(out, p.birth.year().unsigned_abs().into(), 4);
+                out.extend_from_slice(month_day.as_bytes());
+            }
+            None => push_plain_date(out, p.birth),
+        }
+        out.push(b',');
+        out.extend_from_slice(hukou.as_bytes());
+        out.push(b',');
+        out.extend_from_slice(village.as_bytes());
+        out.push(b',');
+        if let Some(phone) = p.phone {
+            push_digits(out, phone, 11);
+        }
+        out.push(b',');
+        if let Some((bank, _, _)) = p.bank {
+            out.extend_from_slice(bank.as_bytes());
+        }
+        out.push(b',');
+        if let Some((_, account, digits)) = p.bank {
+            push_digits(out, account, digits);
+        }
+        out.push(b',');
+        push_flag(out, p.dibao);
+        out.push(b',');
+        push_flag(out, p.wubao);
+        out.push(b',');
+        push_flag(out, p.chronically_ill);
+        out.push(b',');
+        if let Some(living) = p.living {
+            out.extend_from_slice(living.as_bytes());
+        }
+        out.push(b',');
+        if let Some(honor) = p.honor {
+            out.extend_from_slice("鲁独字第".as_bytes());
+            out.extend_from_slice(county.as_bytes());
+            push_digits(out, honor.year.unsigned_abs().into(), 4);
+            push_digits(out, honor.number.into(), 5);
+            out.extend_from_slice("号".as_bytes());
+        }
+        out.push(b',');
+        push_day(out, p.death);
+        out.push(b',');
+        if let Some(certificate) = p.death_certificate {
+            out.push(b'D');
+            out.extend_from_slice(county.as_bytes());
+            push_digits(out, certificate.year.unsigned_abs().into(), 4);
+            push_digits(out, certificate.number.into(), 5);
+        }
+        out.push(b',');
+        push_day(out, p.later_child);
+        out.push(b',');
+        if let Some((grade, _)) = p.disability {
+            push_digits(out, grade.into(), 1);
+        }
+        out.push(b',');
+        push_day(out, p.disability.map(|(_, assessed)| assessed));
+        out.push(b',');
+        if let Some(certificate) = &p.disability_certificate {
+            out.extend_from_slice(certificate);
+        }
+        out.push(b',');
+        if let Some(note) = p.note {
+            out.extend_from_slice(note.as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::{BTreeMap, BTreeSet, HashSet};
 
     const LAST_DAY: Date = jiff::civil::date(2026, 12, 31);
 
@@ -902,6 +1842,7 @@ mod tests {
                 count,
                 seed,
                 invalid_share,
+                format: GenFormat::EvalJson,
             },
             &mut out,
         )
@@ -1072,13 +2013,17 @@ mod tests {
 
     #[test]
     fn invalid_share_outside_zero_to_one_is_refused() {
-        for share in [-0.1, 1.5, f64::NAN] {
+        for (share, format) in [-0.1, 1.5, f64::NAN]
+            .into_iter()
+            .flat_map(|s| [(s, GenFormat::EvalJson), (s, GenFormat::CensusCsv)])
+        {
             let mut out = Vec::new();
             let err = generate(
                 &GenOptions {
                     count: 10,
                     seed: 1,
                     invalid_share: share,
+                    format,
                 },
                 &mut out,
             )
@@ -1378,5 +2323,317 @@ mod tests {
             number = number.plus(1);
         }
         assert_eq!(day(1970, 1, 1), Day(0));
+    }
+
+    /// FNV-1a, 64 bits: a hash that no library version changes.
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    #[test]
+    fn eval_json_output_is_unchanged_by_the_census_format() {
+        // Observed before the census format was added: the first 2,000 lines for seed 7.
+        let (valid, _) = run(2000, 7, 0.0);
+        assert_eq!(lines(&valid).len(), 2000);
+        assert_eq!(fnv1a(valid.as_bytes()), 0xc9db_7be3_6c22_7ce4);
+        let (mixed, summary) = run(2000, 7, 0.1);
+        assert!(summary.invalid > 0);
+        assert_eq!(fnv1a(mixed.as_bytes()), 0x0b95_cba1_a664_0eeb);
+        assert_eq!(GenFormat::default(), GenFormat::EvalJson);
+    }
+
+    const CENSUS_TODAY: Date = jiff::civil::date(2026, 11, 30);
+
+    fn census(count: u64, seed: u64, invalid_share: f64) -> (Vec<u8>, GenSummary) {
+        let mut out = Vec::new();
+        let summary = generate(
+            &GenOptions {
+                count,
+                seed,
+                invalid_share,
+                format: GenFormat::CensusCsv,
+            },
+            &mut out,
+        )
+        .expect("generation succeeds");
+        (out, summary)
+    }
+
+    type ReadFamily = Result<guanai_census::CensusFamily, Vec<guanai_census::RowError>>;
+
+    /// Reads census bytes back through the census reader, as `guanai import` does.
+    fn read_census(bytes: &[u8]) -> Vec<ReadFamily> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("census.csv");
+        std::fs::write(&path, bytes).expect("write census");
+        guanai_census::CensusReader::open(&path, CENSUS_TODAY)
+            .expect("header accepted")
+            .collect()
+    }
+
+    #[test]
+    fn census_starts_with_bom_and_the_census_headers() {
+        let (bytes, summary) = census(3, 1, 0.0);
+        assert_eq!(summary.families, 3);
+        let text = std::str::from_utf8(&bytes).expect("UTF-8");
+        let text = text.strip_prefix('\u{feff}').expect("BOM");
+        let header = text.split("\r\n").next().expect("header");
+        assert_eq!(header, census::HEADERS.join(","));
+        assert_eq!(census::LAST.date().ok(), Some(CENSUS_TODAY));
+        assert!(text.ends_with("\r\n"));
+        assert!(text.lines().nth(1).expect("row").starts_with("YN-0000001,"));
+    }
+
+    #[test]
+    fn census_is_reproducible_and_empty_for_a_count_of_zero() {
+        assert_eq!(census(500, 3, 0.2), census(500, 3, 0.2));
+        assert_ne!(census(50, 3, 0.0).0, census(50, 4, 0.0).0);
+        let (bytes, summary) = census(0, 3, 0.5);
+        assert_eq!(summary, GenSummary::default());
+        assert_eq!(read_census(&bytes).len(), 0);
+    }
+
+    #[test]
+    fn every_census_family_reads_back_without_error() {
+        use guanai_census::Relation;
+        let (bytes, summary) = census(5000, 2014, 0.0);
+        assert_eq!(summary.invalid, 0);
+        let families = read_census(&bytes);
+        assert_eq!(families.len(), 5000);
+        let mut ids = HashSet::new();
+        let (mut parents, mut phones, mut banks, mut honors, mut guardians) = (0, 0, 0, 0, 0);
+        let mut seen = BTreeSet::new();
+        for (i, family) in families.iter().enumerate() {
+            let family = family
+                .as_ref()
+                .unwrap_or_else(|e| panic!("family {i}: {e:?}"));
+            assert_eq!(family.family_no, format!("YN-{:07}", i + 1));
+            for m in &family.members {
+                assert!(!m.name.is_empty() && m.name.chars().count() <= 3);
+                match m.relation {
+                    Relation::Mother | Relation::Father | Relation::Guardian => {
+                        assert!(m.id_number.is_some(), "{}", family.family_no);
+                    }
+                    Relation::Child => {
+                        assert_eq!(m.id_number.is_some(), m.birth_date.year() >= 1985);
+                    }
+                }
+                if let Some(id) = &m.id_number {
+                    assert!(ids.insert(id.as_str().to_owned()), "duplicate ID number");
+                }
+                if m.relation.is_parent() {
+                    parents += 1;
+                    phones += u32::from(m.phone.is_some());
+                    banks += u32::from(m.bank_account.is_some());
+                    honors += u32::from(m.honor_certificate_no.is_some());
+                    if let Some(phone) = &m.phone {
+                        assert_eq!(phone.len(), 11);
+                        assert!(["13", "15", "18"].contains(&&phone[..2]));
+                    }
+                    if let Some(account) = &m.bank_account {
+                        assert!((16..=19).contains(&account.len()));
+                        assert!(m.bank_name.is_some());
+                    }
+                }
+                guardians += u32::from(m.relation == Relation::Guardian);
+                // Every optional column is read, so every header was recognised.
+                let fields = [
+                    ("phone", m.phone.is_some()),
+                    ("bank_name", m.bank_name.is_some()),
+                    ("bank_account", m.bank_account.is_some()),
+                    ("dibao", m.dibao),
+                    ("wubao", m.wubao),
+                    ("chronically_ill", m.chronically_ill),
+                    ("living", m.living_situation.is_some()),
+                    ("honor", m.honor_certificate_no.is_some()),
+                    ("death", m.death_date.is_some()),
+                    ("death_certificate", m.death_certificate_no.is_some()),
+                    ("later_child", m.later_child_date.is_some()),
+                    ("disability", m.disability.is_some()),
+                    (
+                        "disability_certificate",
+                        m.disability_certificate_no.is_some(),
+                    ),
+                    ("note", m.note.is_some()),
+                ];
+                seen.extend(fields.iter().filter(|(_, v)| *v).map(|(k, _)| *k));
+            }
+            let orphan = family.child().death_date.is_none()
+                && family.child().birth_date > jiff::civil::date(2008, 11, 30)
+                && family.parents().all(|p| p.death_date.is_some());
+            assert_eq!(family.guardians().count(), usize::from(orphan));
+            assert!(
+                family
+                    .members
+                    .iter()
+                    .map(|m| m.relation)
+                    .is_sorted_by_key(|r| match r {
+                        Relation::Mother => 0,
+                        Relation::Father => 1,
+                        Relation::Child => 2,
+                        Relation::Guardian => 3,
+                    })
+            );
+        }
+        assert_eq!(seen.len(), 14, "{seen:?}");
+        let share = |n: u32| f64::from(n) / f64::from(parents);
+        assert!((0.65..0.75).contains(&share(phones)), "{}", share(phones));
+        assert!((0.87..0.93).contains(&share(banks)), "{}", share(banks));
+        assert!((0.6..0.85).contains(&share(honors)), "{}", share(honors));
+        assert!(guardians > 100, "{guardians}");
+    }
+
+    #[test]
+    fn census_and_json_describe_the_same_families() {
+        let (json, _) = run(3000, 21, 0.05);
+        let (csv, summary) = census(3000, 21, 0.05);
+        let read = read_census(&csv);
+        assert_eq!(read.len(), 3000);
+        let (mut compared, mut same_id, mut json_ids) = (0, 0, 0);
+        for (line, family) in lines(&json).iter().zip(&read) {
+            let (Ok(value), Ok(family)) = (serde_json::from_str::<Value>(line), family) else {
+                continue;
+            };
+            if contract_problem(line).is_err() {
+                continue;
+            }
+            compared += 1;
+            assert_eq!(
+                value["family_id"].as_str().map(|f| f.replace('F', "YN-")),
+                Some(family.family_no.clone())
+            );
+            assert_eq!(
+                value["hukou"] == "rural",
+                family.hukou == guanai_rules::Hukou::Rural
+            );
+            let county = value["county_code"].as_str().expect("county");
+            let expected = match county {
+                "371372" => "371312",
+                "371373" => "371327",
+                other => other,
+            };
+            assert_eq!(family.county().to_string(), expected);
+            let capped = |v: Option<Date>| v.map(|d| d.min(CENSUS_TODAY));
+            let child = &value["child"];
+            assert_eq!(
+                date(&child["birth_date"]).ok(),
+                Some(family.child().birth_date)
+            );
+            assert_eq!(
+                capped(optional_date(child, "death_date").expect("date")),
+                family.child().death_date
+            );
+            let parents = value["parents"].as_array().expect("parents");
+            assert_eq!(parents.len(), family.parents().count());
+            for parent in parents {
+                let female = parent["sex"] == "female";
+                let row = family
+                    .parents()
+                    .find(|p| (p.sex == Sex::Female) == female)
+                    .expect("same parent");
+                assert_eq!(date(&parent["birth_date"]).ok(), Some(row.birth_date));
+                assert_eq!(
+                    capped(optional_date(parent, "death_date").expect("date")),
+                    row.death_date
+                );
+                assert_eq!(
+                    capped(optional_date(parent, "later_child_date").expect("date")),
+                    row.later_child_date
+                );
+                assert_eq!(parent.get("dibao") == Some(&Value::Bool(true)), row.dibao);
+                if let Some(id) = parent.get("id_number").and_then(Value::as_str) {
+                    json_ids += 1;
+                    same_id +=
+                        u32::from(row.id_number.as_ref().map(ResidentId::as_str) == Some(id));
+                }
+            }
+        }
+        assert_eq!(compared, 3000 - summary.invalid);
+        assert!(
+            json_ids > 3000 && same_id * 100 >= json_ids * 99,
+            "{same_id}/{json_ids}"
+        );
+    }
+
+    #[test]
+    fn invalid_census_families_are_reported_and_the_others_still_read() {
+        let (bytes, summary) = census(5000, 8, 0.1);
+        assert!((400..=600).contains(&summary.invalid), "{summary:?}");
+        let read = read_census(&bytes);
+        assert_eq!(read.len(), 5000);
+        let rejected = read.iter().filter(|f| f.is_err()).count();
+        assert_eq!(rejected as u64, summary.invalid);
+        let accepted: Vec<_> = read.iter().filter_map(|f| f.as_ref().ok()).collect();
+        assert_eq!(accepted.len() as u64, 5000 - summary.invalid);
+        // The same families are invalid as in the JSON format of the seed.
+        let (json, _) = run(5000, 8, 0.1);
+        for (line, family) in lines(&json).iter().zip(&read) {
+            assert_eq!(contract_problem(line).is_err(), family.is_err(), "{line}");
+        }
+    }
+
+    #[test]
+    fn every_kind_of_census_defect_appears_when_all_families_are_invalid() {
+        let (bytes, summary) = census(2400, 9, 1.0);
+        assert_eq!(summary.invalid, 2400);
+        let patterns = [
+            ("公民身份号码", "重复", "duplicate ID number"),
+            ("公民身份号码", "校验位错误", "check character"),
+            ("公民身份号码", "行必填", "missing ID number"),
+            ("性别", "成员关系为", "sex against relation"),
+            ("出生日期", "不是真实存在的日期", "impossible date"),
+            ("残疾等级", "应为 1–4", "grade out of range"),
+            ("姓名", "必填", "missing name"),
+            ("户籍性质", "应为「城镇」或「农村」", "unknown hukou"),
+            ("死亡日期", "早于出生日期", "death before birth"),
+            ("死亡日期", "晚于今天", "future date"),
+            (
+                "所在村居代码",
+                "不是临沂市的村居代码",
+                "village outside Linyi",
+            ),
+            ("成员关系", "没有「子女」行", "no child row"),
+        ];
+        let mut kinds: BTreeMap<&str, u32> = BTreeMap::new();
+        for family in read_census(&bytes) {
+            let errors = family.expect_err("invalid");
+            let kind = patterns
+                .iter()
+                .find(|(column, reason, _)| {
+                    errors
+                        .iter()
+                        .any(|e| e.column == *column && e.reason.contains(reason))
+                })
+                .map(|&(_, _, kind)| kind)
+                .unwrap_or_else(|| panic!("unexpected errors {errors:?}"));
+            *kinds.entry(kind).or_default() += 1;
+        }
+        assert_eq!(kinds.len(), patterns.len(), "{kinds:?}");
+        assert!(kinds.values().all(|&n| n > 100), "{kinds:?}");
+    }
+
+    #[test]
+    fn colliding_id_numbers_step_the_sequence_and_keep_the_sex() {
+        let counties = Counties::load();
+        let mut writer = census::Writer::new(1, &counties);
+        let birth = day(1960, 5, 17);
+        let mut seen = HashSet::new();
+        for (i, sex) in (0..1100).map(|i| (i, if i % 3 == 0 { Sex::Female } else { Sex::Male })) {
+            let id = writer.issue("371322", birth, sex, 998).expect("issued");
+            let text = std::str::from_utf8(&id).expect("ASCII");
+            let parsed = ResidentId::parse(text, CENSUS_TODAY).expect("valid");
+            assert_eq!(
+                parsed.check_agrees(birth.date().expect("date"), sex),
+                Ok(())
+            );
+            assert!(seen.insert(text.to_owned()), "{i}: {text}");
+            if i < 500 {
+                assert!(text.starts_with("371322"));
+            }
+        }
+        // 733 men: 500 sequence numbers of 371322, then another county's code.
+        assert!(seen.iter().any(|id| !id.starts_with("371322")));
     }
 }

@@ -1,6 +1,9 @@
 //! The census sheet's columns: header text, whether the column must exist, the template's
 //! comment and width, and the kind of value it holds. The reader and the template both read this
 //! one table, so a header renamed here is renamed everywhere.
+//!
+//! A [`Schema`] names such a table together with the header that marks the header row, so that
+//! the row sources can read other sheets too (the death list of [`crate::death_list`]).
 
 /// The kind of value a column holds; drives the template's cell format and data validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +33,32 @@ pub(crate) struct Column {
     /// The template's column width in characters.
     pub width: f64,
 }
+
+/// The columns of one kind of sheet, and how its header row and worksheet are found.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Schema {
+    /// Every column, in template order; a raw row's cells follow this order.
+    pub columns: &'static [Column],
+    /// The header that marks the header row: the first row, among the first
+    /// [`crate::csv_source::HEADER_SEARCH_ROWS`] non-blank ones, with a cell equal to it.
+    pub anchor: &'static str,
+    /// The worksheet read first when a workbook has it; otherwise the first sheet whose header
+    /// row has every required column.
+    pub preferred_sheet: Option<&'static str>,
+}
+
+/// The census worksheet's name, read first when a workbook has it and written by the template.
+pub(crate) const PREFERRED_SHEET: &str = "普查";
+
+/// The census sheet: [`COLUMNS`], header row marked by 家庭编号, worksheet 普查 preferred.
+pub(crate) const CENSUS: Schema = Schema {
+    columns: &COLUMNS,
+    anchor: COLUMNS[Col::FamilyNo as usize].header,
+    preferred_sheet: Some(PREFERRED_SHEET),
+};
+
+// `RawRow::numeric` has one bit per column.
+const _: () = assert!(COLUMNS.len() <= 32);
 
 /// Index of each column in [`COLUMNS`] and in every raw row's cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,10 +270,11 @@ pub(crate) fn trim_cell(text: &str) -> &str {
     text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
 }
 
-/// Where each known column sits in a file: `slots[c as usize]` is the file column of `Col` `c`.
+/// Where each known column sits in a file: `slots[c]` is the file column of the schema's
+/// column `c` (for the census, `Col` `c`).
 #[derive(Debug, Clone)]
 pub(crate) struct ColumnMap {
-    pub slots: [Option<usize>; COLUMNS.len()],
+    pub slots: Vec<Option<usize>>,
 }
 
 /// Why a header row cannot be used.
@@ -257,23 +287,30 @@ pub(crate) enum HeaderProblem {
 }
 
 impl ColumnMap {
-    /// Maps a header row (file order) to the known columns; extra headers are ignored.
+    /// Maps a header row (file order) to the schema's columns; extra headers are ignored.
     pub fn from_headers<'a>(
+        schema: &Schema,
         headers: impl IntoIterator<Item = (usize, &'a str)>,
     ) -> Result<ColumnMap, HeaderProblem> {
-        let mut slots = [None; COLUMNS.len()];
+        let mut slots = vec![None; schema.columns.len()];
         for (file_col, text) in headers {
             let text = trim_cell(text);
-            if let Some(i) = COLUMNS.iter().position(|c| c.header == text) {
-                if slots[i].is_some() {
+            if let Some(slot) = schema
+                .columns
+                .iter()
+                .position(|c| c.header == text)
+                .and_then(|i| slots.get_mut(i))
+            {
+                if slot.is_some() {
                     return Err(HeaderProblem::Duplicate(text.to_owned()));
                 }
-                slots[i] = Some(file_col);
+                *slot = Some(file_col);
             }
         }
-        let missing: Vec<String> = COLUMNS
+        let missing: Vec<String> = schema
+            .columns
             .iter()
-            .zip(slots)
+            .zip(&slots)
             .filter(|(c, slot)| c.required && slot.is_none())
             .map(|(c, _)| c.header.to_owned())
             .collect();
@@ -310,6 +347,7 @@ mod tests {
         assert_eq!(Col::LaterChildDate.header(), "再生育或收养日期");
         assert_eq!(Col::Note.header(), "备注");
         assert!(COLUMNS[0].comment.starts_with(COMMENT_MARK));
+        assert_eq!(CENSUS.anchor, "家庭编号");
     }
 
     #[test]
@@ -318,13 +356,13 @@ mod tests {
             .iter()
             .map(|c| format!("\u{3000} {}\u{3000}", c.header))
             .collect();
-        let map = ColumnMap::from_headers(headers.iter().map(String::as_str).enumerate());
+        let map = ColumnMap::from_headers(&CENSUS, headers.iter().map(String::as_str).enumerate());
         assert!(map.is_ok());
     }
 
     #[test]
     fn missing_required_headers_are_listed_in_template_order() {
-        let map = ColumnMap::from_headers([(0, "姓名"), (1, "备注"), (2, "家庭编号")]);
+        let map = ColumnMap::from_headers(&CENSUS, [(0, "姓名"), (1, "备注"), (2, "家庭编号")]);
         assert_eq!(
             map.map(|_| ()),
             Err(HeaderProblem::Missing(vec![

@@ -1,8 +1,9 @@
-//! Rows of a census CSV file, streamed. The encoding is decided by a first pass that also counts
-//! the records: UTF-8 (a BOM is skipped) when every record is valid UTF-8, otherwise GB18030
-//! (a superset of GBK, which older Chinese Excel writes) when every field decodes as such. The
-//! second pass decodes field by field: the CSV delimiters are ASCII, and neither encoding uses
-//! ASCII bytes inside a multi-byte character, so splitting before decoding is safe.
+//! Rows of a CSV file (a census sheet or a death list, per its [`Schema`]), streamed. The
+//! encoding is decided by a first pass that also counts the records: UTF-8 (a BOM is skipped)
+//! when every record is valid UTF-8, otherwise GB18030 (a superset of GBK, which older Chinese
+//! Excel writes) when every field decodes as such. The second pass decodes field by field: the
+//! CSV delimiters are ASCII, and neither encoding uses ASCII bytes inside a multi-byte
+//! character, so splitting before decoding is safe.
 //!
 //! Row numbers are those Excel shows when it opens the file: one per record, counting blank
 //! lines (which the CSV parser skips) and not counting line breaks inside quoted cells
@@ -15,13 +16,14 @@ use std::path::Path;
 use csv::{ByteRecord, Reader, ReaderBuilder};
 use encoding_rs::GB18030;
 
-use crate::columns::{COLUMNS, Col, ColumnMap, HeaderProblem, trim_cell};
+use crate::columns::{ColumnMap, HeaderProblem, Schema, trim_cell};
 use crate::error::{CensusError, RowError};
-use crate::validate::RawRow;
+use crate::source::RawRow;
 
 /// How the header row is found: the first row, among the first [`HEADER_SEARCH_ROWS`]
-/// non-blank ones, that has a 家庭编号 cell (so title rows above the header are allowed).
-/// Without one, the first non-blank row is reported with the required headers it lacks.
+/// non-blank ones, that has a cell equal to the schema's anchor header (家庭编号 for the
+/// census), so title rows above the header are allowed. Without one, the first non-blank row
+/// is reported with the required headers it lacks.
 pub(crate) const HEADER_SEARCH_ROWS: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,13 +32,15 @@ enum TextEncoding {
     Gb18030,
 }
 
-/// A CSV census file being read.
+/// A CSV file being read.
 pub(crate) struct CsvRows {
     reader: Reader<File>,
     record: ByteRecord,
     encoding: TextEncoding,
     /// For each file column, the known column it holds.
     by_file_column: Vec<Option<usize>>,
+    /// Cells per raw row: the schema's column count.
+    width: usize,
     rows: RowCounter,
     consumed: usize,
     total: usize,
@@ -221,8 +225,8 @@ fn layout(path: &Path) -> Result<Layout, CensusError> {
 }
 
 impl CsvRows {
-    /// Opens a CSV file and reads up to its header row.
-    pub fn open(path: &Path) -> Result<CsvRows, CensusError> {
+    /// Opens a CSV file and reads up to its header row, as described by `schema`.
+    pub fn open(path: &Path, schema: Schema) -> Result<CsvRows, CensusError> {
         let layout = layout(path)?;
         let (encoding, records) = scan(path, layout)?;
         let (file, _) = open_after_bom(path)?;
@@ -231,11 +235,12 @@ impl CsvRows {
             record: ByteRecord::new(),
             encoding,
             by_file_column: Vec::new(),
+            width: schema.columns.len(),
             rows: RowCounter::new(layout, Some(records)),
             consumed: 0,
             total: 0,
         };
-        // The header row: the first with a 家庭编号 cell among the first non-blank rows. If
+        // The header row: the first with an anchor cell among the first non-blank rows. If
         // there is none, the first non-blank row stands in, only to name what it lacks.
         let mut first_non_blank: Option<Vec<String>> = None;
         let mut non_blank = 0;
@@ -254,7 +259,7 @@ impl CsvRows {
                 continue;
             }
             non_blank += 1;
-            if cells.iter().any(|c| c == Col::FamilyNo.header()) {
+            if cells.iter().any(|c| c == schema.anchor) {
                 break cells;
             }
             let first = first_non_blank.get_or_insert(cells);
@@ -262,8 +267,8 @@ impl CsvRows {
                 break std::mem::take(first);
             }
         };
-        let map = ColumnMap::from_headers(headers.iter().map(String::as_str).enumerate()).map_err(
-            |p| match p {
+        let map = ColumnMap::from_headers(&schema, headers.iter().map(String::as_str).enumerate())
+            .map_err(|p| match p {
                 HeaderProblem::Missing(missing) => CensusError::MissingColumns {
                     sheet: None,
                     missing,
@@ -272,8 +277,7 @@ impl CsvRows {
                     sheet: None,
                     column,
                 },
-            },
-        )?;
+            })?;
         rows.by_file_column = map.by_file_column();
         rows.total = records.saturating_sub(header_index);
         Ok(rows)
@@ -319,8 +323,7 @@ impl CsvRows {
             }
         }
         self.consumed += 1;
-        buf.clear();
-        buf.row = self.rows.last_row;
+        buf.reset(self.rows.last_row, self.width);
         for (field, slot) in self.record.iter().zip(&self.by_file_column) {
             if let Some(col) = *slot
                 && let Some(cell) = buf.cells.get_mut(col)
@@ -328,7 +331,6 @@ impl CsvRows {
                 cell.push_str(&self.decode(field));
             }
         }
-        debug_assert_eq!(buf.cells.len(), COLUMNS.len());
         Ok(true)
     }
 }

@@ -93,9 +93,16 @@ pub enum CensusError {
         hint: &'static str,
         hint_en: &'static str,
     },
-    /// A template or error report could not be written.
+    /// A template, error report or table could not be written.
     #[error("无法写入文件 {}：{detail} / cannot write {}: {detail}", .path.display(), .path.display())]
     Write { path: PathBuf, detail: String },
+    /// A table has more data rows than an Excel sheet holds below its header; nothing was
+    /// written. CSV has no such limit.
+    #[error(
+        "数据超过 Excel 的行数上限（表头以下最多 {limit} 行），未写入 {}；请改为导出 CSV / too many rows for Excel (at most {limit} below the header), {} not written: export as CSV instead",
+        .path.display(), .path.display()
+    )]
+    TooManyRows { path: PathBuf, limit: usize },
 }
 
 fn sheet_zh(sheet: &Option<String>) -> String {
@@ -167,6 +174,14 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "没有含必填表头的工作表：「Sheet1」缺少 家庭编号、姓名 / no sheet has the required headers: \"Sheet1\" lacks 家庭编号, 姓名"
+        );
+        let e = CensusError::TooManyRows {
+            path: PathBuf::from("导出.xlsx"),
+            limit: 1_048_575,
+        };
+        assert_eq!(
+            e.to_string(),
+            "数据超过 Excel 的行数上限（表头以下最多 1048575 行），未写入 导出.xlsx；请改为导出 CSV / too many rows for Excel (at most 1048575 below the header), 导出.xlsx not written: export as CSV instead"
         );
     }
 }

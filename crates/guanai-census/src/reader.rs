@@ -14,17 +14,11 @@ use std::path::Path;
 
 use jiff::civil::Date;
 
-use crate::columns::{COMMENT_MARK, Col};
-use crate::csv_source::CsvRows;
+use crate::columns::{CENSUS, COMMENT_MARK, Col};
 use crate::error::{CensusError, RowError};
 use crate::family::CensusFamily;
-use crate::validate::{ParsedRow, RawRow, Validator};
-use crate::xlsx_source::XlsxRows;
-
-enum Source {
-    Csv(CsvRows),
-    Xlsx(XlsxRows),
-}
+use crate::source::{RawRow, RowSource};
+use crate::validate::{ParsedRow, Validator};
 
 /// Opens a census file (.xlsx or .csv, by extension). For CSV: UTF-8 (with or without BOM) or,
 /// when not valid UTF-8, GB18030/GBK. For XLSX: the sheet named 普查 if present, else the first
@@ -38,7 +32,7 @@ enum Source {
 /// Memory stays flat: rows are streamed and only the ID numbers and family numbers already
 /// seen are kept (for the duplicate rules).
 pub struct CensusReader {
-    source: Source,
+    source: RowSource,
     validator: Validator,
     raw: RawRow,
     /// Rows of the family being assembled (all with the same 家庭编号).
@@ -51,21 +45,8 @@ pub struct CensusReader {
 impl CensusReader {
     /// Opens `path` and reads its header; `today` is the date after which no date may lie.
     pub fn open(path: &Path, today: Date) -> Result<CensusReader, CensusError> {
-        let extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        let source = match extension.as_deref() {
-            Some("csv") => Source::Csv(CsvRows::open(path)?),
-            Some("xlsx") => Source::Xlsx(XlsxRows::open(path)?),
-            other => {
-                return Err(CensusError::UnsupportedExtension {
-                    extension: other.map_or_else(|| "（无扩展名）".to_owned(), |e| format!(".{e}")),
-                });
-            }
-        };
         Ok(CensusReader {
-            source,
+            source: RowSource::open(path, CENSUS)?,
             validator: Validator::new(today),
             raw: RawRow::default(),
             group: Vec::new(),
@@ -77,39 +58,24 @@ impl CensusReader {
     /// Data rows in the file (for a progress bar), when known up front: always for CSV (counted
     /// while detecting the encoding), for XLSX when the sheet declares its dimensions.
     pub fn total_rows(&self) -> Option<usize> {
-        match &self.source {
-            Source::Csv(csv) => Some(csv.total_rows()),
-            Source::Xlsx(xlsx) => xlsx.total_rows(),
-        }
+        self.source.total_rows()
     }
 
     /// Rows consumed so far (blank and comment rows included), comparable with
     /// [`CensusReader::total_rows`].
     pub fn rows_read(&self) -> usize {
-        match &self.source {
-            Source::Csv(csv) => csv.rows_read(),
-            Source::Xlsx(xlsx) => xlsx.rows_read(),
-        }
+        self.source.rows_read()
     }
 
     fn read_row(&mut self) -> Result<bool, RowError> {
-        match &mut self.source {
-            Source::Csv(csv) => csv.read_into(&mut self.raw),
-            Source::Xlsx(xlsx) => xlsx.read_into(&mut self.raw),
-        }
+        self.source.read_into(&mut self.raw)
     }
 }
 
 impl std::fmt::Debug for CensusReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CensusReader")
-            .field(
-                "format",
-                &match self.source {
-                    Source::Csv(_) => "csv",
-                    Source::Xlsx(_) => "xlsx",
-                },
-            )
+            .field("format", &self.source.format_name())
             .field("rows_read", &self.rows_read())
             .field("total_rows", &self.total_rows())
             .field("done", &self.done)

@@ -10,9 +10,8 @@ use rust_xlsxwriter::{
     Workbook, XlsxError,
 };
 
-use crate::columns::{COLUMNS, COMMENT_MARK, Column, Kind};
+use crate::columns::{COLUMNS, COMMENT_MARK, Column, Kind, PREFERRED_SHEET};
 use crate::error::CensusError;
-use crate::xlsx_source::PREFERRED_SHEET;
 
 /// The last worksheet row (0-based) the validations cover: all of them.
 const LAST_ROW: u32 = 1_048_575;

@@ -9,53 +9,11 @@ use std::collections::hash_map::Entry;
 use guanai_rules::{Disability, Hukou, ResidentId, Sex, VillageCode};
 use jiff::civil::Date;
 
-use crate::columns::{COLUMNS, Col, trim_cell};
+use crate::columns::Col;
 use crate::error::RowError;
 use crate::family::{CensusFamily, CensusPerson, Relation};
 use crate::fields;
-
-/// One row's cell texts, indexed by [`Col`], as a row source delivers them.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct RawRow {
-    /// The row number as Excel shows it.
-    pub row: usize,
-    pub cells: [String; COLUMNS.len()],
-    /// Bit `c` set: the XLSX cell of `Col` `c` held a number rather than text.
-    pub numeric: u32,
-}
-
-impl RawRow {
-    /// An empty row numbered `row`.
-    pub fn new(row: usize) -> RawRow {
-        RawRow {
-            row,
-            ..RawRow::default()
-        }
-    }
-
-    /// Empties every cell, keeping the buffers.
-    pub fn clear(&mut self) {
-        for cell in &mut self.cells {
-            cell.clear();
-        }
-        self.numeric = 0;
-    }
-
-    /// The trimmed text of a cell.
-    pub fn get(&self, col: Col) -> &str {
-        trim_cell(&self.cells[col as usize])
-    }
-
-    /// Whether the cell held a number in the XLSX file.
-    pub fn was_number(&self, col: Col) -> bool {
-        self.numeric & (1 << col as u32) != 0
-    }
-
-    /// True when every known cell is blank (Excel keeps formatted empty rows).
-    pub fn is_blank(&self) -> bool {
-        self.cells.iter().all(|c| trim_cell(c).is_empty())
-    }
-}
+use crate::source::RawRow;
 
 /// A row after the row rules: its family-level fields (even when other cells are wrong) and the
 /// person, built only when the row has no error.

@@ -1,5 +1,6 @@
-//! Rows of a census XLSX workbook, streamed with calamine's cell reader
-//! (`Xlsx::worksheet_cells_reader`), which walks the sheet's XML without building the cell grid.
+//! Rows of an XLSX workbook (a census sheet or a death list, per its [`Schema`]), streamed with
+//! calamine's cell reader (`Xlsx::worksheet_cells_reader`), which walks the sheet's XML without
+//! building the cell grid.
 //!
 //! The cell reader borrows the workbook, so it cannot live next to it in one struct without
 //! `unsafe`; instead a worker thread owns the workbook and sends rows in batches over a bounded
@@ -15,13 +16,10 @@ use std::thread::JoinHandle;
 
 use calamine::{DataRef, Reader, Xlsx, XlsxError};
 
-use crate::columns::{COLUMNS, Col, ColumnMap, HeaderProblem, trim_cell};
+use crate::columns::{ColumnMap, HeaderProblem, Schema, trim_cell};
 use crate::csv_source::HEADER_SEARCH_ROWS;
 use crate::error::{CensusError, RowError};
-use crate::validate::RawRow;
-
-/// The sheet read first when a workbook has it.
-pub(crate) const PREFERRED_SHEET: &str = "普查";
+use crate::source::RawRow;
 
 /// Rows per message from the worker.
 const BATCH: usize = 512;
@@ -37,7 +35,7 @@ enum Message {
     Done,
 }
 
-/// An XLSX census sheet being read.
+/// An XLSX sheet being read.
 pub(crate) struct XlsxRows {
     receiver: Option<Receiver<Message>>,
     worker: Option<JoinHandle<()>>,
@@ -116,8 +114,13 @@ fn cell_text(value: &DataRef<'_>, out: &mut String) -> bool {
     }
 }
 
-/// Finds a sheet's header row (see [`HEADER_SEARCH_ROWS`]); `None` for an empty sheet.
-fn read_header(workbook: &mut Workbook, sheet: &str) -> Result<Option<Header>, XlsxError> {
+/// Finds a sheet's header row, the first with a cell equal to `anchor` (see
+/// [`HEADER_SEARCH_ROWS`]); `None` for an empty sheet.
+fn read_header(
+    workbook: &mut Workbook,
+    sheet: &str,
+    anchor: &str,
+) -> Result<Option<Header>, XlsxError> {
     let mut cells = workbook.worksheet_cells_reader(sheet)?;
     let dims = cells.dimensions();
     // A missing <dimension> reads as A1:A1, which says nothing.
@@ -137,7 +140,7 @@ fn read_header(workbook: &mut Workbook, sheet: &str) -> Result<Option<Header>, X
             _ => {
                 if rows
                     .last()
-                    .is_some_and(|(_, c)| c.iter().any(|(_, v)| v == Col::FamilyNo.header()))
+                    .is_some_and(|(_, c)| c.iter().any(|(_, v)| v == anchor))
                     || rows.len() >= HEADER_SEARCH_ROWS
                 {
                     break;
@@ -148,7 +151,7 @@ fn read_header(workbook: &mut Workbook, sheet: &str) -> Result<Option<Header>, X
     }
     let chosen = rows
         .iter()
-        .position(|(_, c)| c.iter().any(|(_, v)| v == Col::FamilyNo.header()))
+        .position(|(_, c)| c.iter().any(|(_, v)| v == anchor))
         .unwrap_or(0);
     Ok(rows.into_iter().nth(chosen).map(|(row, cells)| Header {
         row,
@@ -157,45 +160,49 @@ fn read_header(workbook: &mut Workbook, sheet: &str) -> Result<Option<Header>, X
     }))
 }
 
-fn header_map(header: Option<&Header>) -> Result<ColumnMap, HeaderProblem> {
+fn header_map(schema: &Schema, header: Option<&Header>) -> Result<ColumnMap, HeaderProblem> {
     let cells = header.map_or(&[][..], |h| &h.cells[..]);
-    ColumnMap::from_headers(cells.iter().map(|(c, v)| (*c, v.as_str())))
+    ColumnMap::from_headers(schema, cells.iter().map(|(c, v)| (*c, v.as_str())))
 }
 
 impl XlsxRows {
-    /// Opens a workbook, chooses the sheet (普查 if present, else the first whose header row has
-    /// the required columns) and starts the worker thread.
-    pub fn open(path: &Path) -> Result<XlsxRows, CensusError> {
+    /// Opens a workbook, chooses the sheet (the schema's preferred sheet, 普查 for the census, if
+    /// present, else the first whose header row has the required columns) and starts the worker
+    /// thread.
+    pub fn open(path: &Path, schema: Schema) -> Result<XlsxRows, CensusError> {
         let file = File::open(path).map_err(|source| CensusError::Unreadable {
             path: path.to_owned(),
             source,
         })?;
         let mut workbook: Workbook = Xlsx::new(BufReader::new(file)).map_err(broken)?;
         let names = workbook.sheet_names();
-        let (sheet, header, map) = if names.iter().any(|n| n == PREFERRED_SHEET) {
-            let header = read_header(&mut workbook, PREFERRED_SHEET).map_err(broken)?;
-            let map = header_map(header.as_ref()).map_err(|p| match p {
+        let preferred = schema
+            .preferred_sheet
+            .filter(|p| names.iter().any(|n| n == p));
+        let (sheet, header, map) = if let Some(preferred) = preferred {
+            let header = read_header(&mut workbook, preferred, schema.anchor).map_err(broken)?;
+            let map = header_map(&schema, header.as_ref()).map_err(|p| match p {
                 HeaderProblem::Missing(missing) => CensusError::MissingColumns {
-                    sheet: Some(PREFERRED_SHEET.to_owned()),
+                    sheet: Some(preferred.to_owned()),
                     missing,
                 },
                 HeaderProblem::Duplicate(column) => CensusError::DuplicateColumn {
-                    sheet: Some(PREFERRED_SHEET.to_owned()),
+                    sheet: Some(preferred.to_owned()),
                     column,
                 },
             })?;
-            (PREFERRED_SHEET.to_owned(), header, map)
+            (preferred.to_owned(), header, map)
         } else {
             let mut lacking = Vec::new();
             let mut chosen = None;
             for name in &names {
-                let header = match read_header(&mut workbook, name) {
+                let header = match read_header(&mut workbook, name, schema.anchor) {
                     Ok(h) => h,
                     // A chart sheet or the like: it has no header row.
                     Err(XlsxError::NotAWorksheet(_)) => None,
                     Err(e) => return Err(broken(e)),
                 };
-                match header_map(header.as_ref()) {
+                match header_map(&schema, header.as_ref()) {
                     Ok(map) => {
                         chosen = Some((name.clone(), header, map));
                         break;
@@ -219,10 +226,19 @@ impl XlsxRows {
             .filter(|&last| last > header_row0)
             .map(|last| (last - header_row0) as usize);
         let by_file_column = map.by_file_column();
+        let width = schema.columns.len();
         let (sender, receiver) = sync_channel(IN_FLIGHT);
         let worker = std::thread::Builder::new()
             .name("guanai-census-xlsx".to_owned())
-            .spawn(move || stream(workbook, &sheet, header_row0, &by_file_column, &sender))
+            .spawn(move || {
+                let layout = SheetLayout {
+                    sheet: &sheet,
+                    header_row0,
+                    by_file_column: &by_file_column,
+                    width,
+                };
+                stream(workbook, &layout, &sender);
+            })
             .map_err(|source| CensusError::Unreadable {
                 path: path.to_owned(),
                 source,
@@ -299,15 +315,26 @@ impl Drop for XlsxRows {
     }
 }
 
+/// Where the worker finds the rows: the sheet, its header row and its known columns.
+struct SheetLayout<'a> {
+    sheet: &'a str,
+    /// 0-based index of the header row.
+    header_row0: u32,
+    /// For each file column, the schema column it holds.
+    by_file_column: &'a [Option<usize>],
+    /// Cells per raw row: the schema's column count.
+    width: usize,
+}
+
 /// The worker: reads the sheet below the header row and sends rows in batches. Returns early,
 /// quietly, when the reader has been dropped.
-fn stream(
-    mut workbook: Workbook,
-    sheet: &str,
-    header_row0: u32,
-    by_file_column: &[Option<usize>],
-    sender: &SyncSender<Message>,
-) {
+fn stream(mut workbook: Workbook, layout: &SheetLayout<'_>, sender: &SyncSender<Message>) {
+    let &SheetLayout {
+        sheet,
+        header_row0,
+        by_file_column,
+        width,
+    } = layout;
     let mut cells = match workbook.worksheet_cells_reader(sheet) {
         Ok(cells) => cells,
         Err(e) => {
@@ -356,11 +383,11 @@ fn stream(
                 }
             }
         }
-        let raw = current.get_or_insert_with(|| RawRow::new(row));
+        let raw = current.get_or_insert_with(|| RawRow::new(row, width));
         if let Some(out) = raw.cells.get_mut(col)
             && cell_text(cell.get_value(), out)
         {
-            raw.numeric |= 1 << col;
+            raw.mark_number(col);
         }
     }
     batch.extend(current.take());
@@ -368,8 +395,4 @@ fn stream(
         return;
     }
     let _ = sender.send(Message::Done);
-    debug_assert!(
-        COLUMNS.len() <= 32,
-        "RawRow::numeric has one bit per column"
-    );
 }

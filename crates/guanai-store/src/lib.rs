@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod db;
 pub mod error;
 pub mod file;
+pub mod import;
 pub mod matching;
 pub mod model;
 pub mod rotate;

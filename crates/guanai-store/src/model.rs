@@ -201,20 +201,16 @@ impl FactValue {
         )
     }
 
-    /// Whether the fact needs a `valid_from` date.
+    /// Whether the fact needs a `valid_from` date: events do. A status without a date
+    /// (a registration, 低保/五保, chronic illness as found by the census) holds from the start.
     pub fn is_dated(&self) -> bool {
         matches!(
             self,
-            FactValue::Registration { .. }
-                | FactValue::Welfare { .. }
-                | FactValue::Health { .. }
-                | FactValue::Death { .. }
-                | FactValue::LaterChild
-                | FactValue::Disability { .. }
+            FactValue::Death { .. } | FactValue::LaterChild | FactValue::Disability { .. }
         )
     }
 
-    /// Family-level facts carry no person.
+    /// Facts that may stand without a person (a registration always does; a note may).
     pub fn is_family_level(&self) -> bool {
         matches!(
             self,

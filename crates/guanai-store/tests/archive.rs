@@ -1078,3 +1078,44 @@ async fn contacts_at_every_level_are_shown_and_replaced() {
         );
     });
 }
+
+/// Both backends end up with the same tables and columns after the migrations.
+#[tokio::test]
+async fn both_backends_migrate_to_the_same_schema() {
+    let lite = sqlite().await;
+    let Some(pg) = postgres().await else {
+        cleanup(lite).await;
+        return;
+    };
+    let sqlite_columns: Vec<(String, String)> = match lite.archive.db() {
+        guanai_store::Db::Sqlite(pool) => sqlx::query_as(
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' ORDER BY m.name, p.name",
+        )
+        .fetch_all(pool)
+        .await
+        .expect("sqlite schema"),
+        guanai_store::Db::Pg(_) => unreachable!("sqlite backend"),
+    };
+    let pg_columns: Vec<(String, String)> = match pg.archive.db() {
+        guanai_store::Db::Pg(pool) => sqlx::query_as(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%' ORDER BY table_name, column_name",
+        )
+        .fetch_all(pool)
+        .await
+        .expect("pg schema"),
+        guanai_store::Db::Sqlite(_) => unreachable!("postgres backend"),
+    };
+    let (mut sqlite_columns, mut pg_columns) = (sqlite_columns, pg_columns);
+    sqlite_columns.sort();
+    pg_columns.sort();
+    assert_eq!(sqlite_columns, pg_columns);
+    assert!(
+        sqlite_columns
+            .iter()
+            .any(|(t, c)| t == "fact" && c == "sealed")
+    );
+    cleanup(lite).await;
+    cleanup(pg).await;
+}

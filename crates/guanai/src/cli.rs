@@ -1,4 +1,5 @@
-//! Command-line commands: `eval`, `gen`, `policy propose|test|show` and `id check`.
+//! The command line: `eval`, `gen`, `policy propose|test|show`, `id check`, and the archive
+//! commands of [`crate::archive_cmd`].
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -15,6 +16,8 @@ use guanai_rules::adjust::{Indices, factor, propose, show_atto};
 use guanai_rules::explain::Lang;
 use guanai_rules::policy::{Decimal, RateTable};
 use guanai_rules::{Month, Policy, ResidentId};
+
+use crate::archive_cmd;
 use jiff::civil::Date;
 
 #[derive(Parser)]
@@ -26,13 +29,15 @@ use jiff::civil::Date;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    archive: archive_cmd::ArchiveArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Evaluate families (JSON Lines, one per line) for one month: docs/eval-contract.md.
     Eval(EvalArgs),
-    /// Generate synthetic families in the eval input format (for tests, benchmarks, demos).
+    /// Generate synthetic families: eval input (JSON Lines) or a census spreadsheet (CSV), for tests, benchmarks and demos.
     Gen(GenArgs),
     /// Policy packs: propose adjusted rates, run declarative tests, show a pack.
     #[command(subcommand)]
@@ -40,6 +45,26 @@ enum Command {
     /// Resident ID numbers (公民身份号码).
     #[command(subcommand)]
     Id(IdCommand),
+    /// Census import (普查导入) from .xlsx or .csv; `--template` writes the empty template.
+    Import(archive_cmd::ImportArgs),
+    /// The family archive (专门档案): show, list, record and correct facts.
+    #[command(subcommand)]
+    Family(archive_cmd::FamilyCommand),
+    /// Contact persons per area and level (联系人, 二(一)).
+    #[command(subcommand)]
+    Contact(archive_cmd::ContactCommand),
+    /// Export an area's families to .xlsx or .csv (masked unless --unmasked --reason).
+    Export(archive_cmd::ExportArgs),
+    /// Consistent online backup of the archive to a file.
+    Backup { file: PathBuf },
+    /// Restore a backup into an empty archive.
+    Restore { file: PathBuf },
+    /// Cross-checks (数据比对): reported deaths, duplicate registrations.
+    #[command(subcommand)]
+    Match(archive_cmd::MatchCommand),
+    /// Encryption keys of the archive.
+    #[command(subcommand)]
+    Key(archive_cmd::KeyCommand),
 }
 
 #[derive(Args)]
@@ -72,7 +97,7 @@ impl PolicyChoice {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum LangArg {
+pub enum LangArg {
     Zh,
     En,
 }
@@ -112,12 +137,16 @@ struct GenArgs {
     /// How many families.
     #[arg(long, default_value_t = 1000)]
     count: u64,
-    /// Seed: the same seed gives the same families.
+    /// Seed: the same seed gives the same families, in either format.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Share of deliberately invalid lines, 0 to 1.
+    /// Share of deliberately invalid families, 0 to 1.
     #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
     invalid_share: f64,
+    /// Output format: `eval-json`, the eval input (JSON Lines), or `census-csv`, the census
+    /// sheet as UTF-8 CSV with one row per person (the input of `guanai import`).
+    #[arg(long, default_value = "eval-json", value_parser = ["eval-json", "census-csv"])]
+    format: String,
     /// Output file; standard output when absent.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -204,6 +233,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Policy(PolicyCommand::Test(args)) => policy_test(args),
         Command::Policy(PolicyCommand::Show(args)) => policy_show(args),
         Command::Id(IdCommand::Check { numbers }) => id_check(&numbers),
+        Command::Import(args) => archive_cmd::import_cmd(&cli.archive, args),
+        Command::Family(command) => archive_cmd::family_cmd(&cli.archive, command),
+        Command::Contact(command) => archive_cmd::contact_cmd(&cli.archive, command),
+        Command::Export(args) => archive_cmd::export_cmd(&cli.archive, args),
+        Command::Backup { file } => archive_cmd::backup_cmd(&cli.archive, &file),
+        Command::Restore { file } => archive_cmd::restore_cmd(&cli.archive, &file),
+        Command::Match(command) => archive_cmd::match_cmd(&cli.archive, command),
+        Command::Key(command) => archive_cmd::key_cmd(&cli.archive, command),
     }
 }
 
@@ -256,15 +293,22 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
 
 fn gen_families(args: GenArgs) -> Result<ExitCode> {
     let mut out = open_output(args.output.as_deref())?;
+    use guanai_batch::generate::GenFormat;
+    let (format, invalid_unit) = match args.format.as_str() {
+        "eval-json" => (GenFormat::EvalJson, "lines"),
+        "census-csv" => (GenFormat::CensusCsv, "families"),
+        other => bail!("unknown --format {other}: expected eval-json or census-csv"),
+    };
     let options = GenOptions {
         count: args.count,
         seed: args.seed,
         invalid_share: args.invalid_share,
+        format,
     };
     let summary = generate(&options, &mut out).context("cannot write generated families")?;
     out.flush().context("cannot write generated families")?;
     eprintln!(
-        "guanai gen: {} families ({} invalid lines), seed {}",
+        "guanai gen: {} families ({} invalid {invalid_unit}), seed {}",
         summary.families, summary.invalid, args.seed
     );
     Ok(ExitCode::SUCCESS)

@@ -2,6 +2,7 @@
 //! Exit codes follow `docs/eval-contract.md`: 0 all good, 1 some input rejected or a test
 //! failed, 2 a usage error (bad arguments, unknown policy, unreadable input or unwritable output).
 
+mod archive_cmd;
 mod cli;
 
 use std::process::ExitCode;
