@@ -157,7 +157,7 @@ impl Archive {
         let now = now_micros();
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
-            crate::insert_family!(&mut *tx, &plan, actor, reason, now);
+            crate::insert_families!(&mut *tx, std::slice::from_ref(&plan), actor, reason, now);
             tx.commit().await?;
         });
         Ok(plan.family_id)

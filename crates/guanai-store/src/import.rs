@@ -3,6 +3,8 @@
 //! written; `partial` loads the good families and reports the rest. Re-importing the same file
 //! changes nothing: a family already imported with the same content is skipped.
 
+use std::collections::HashMap;
+
 use guanai_census::{CensusFamily, CensusPerson, RowError};
 
 use crate::archive::{Archive, ID_NUMBER_DOMAIN, now_micros};
@@ -10,8 +12,8 @@ use crate::error::StoreError;
 use crate::model::{Actor, FactValue, NewFamily, NewPerson, Relation};
 use crate::on_db;
 
-/// Families per transaction when loading partially.
-const PARTIAL_BATCH: usize = 500;
+/// Families checked and written together: a few queries and multi-row INSERTs per batch.
+const BATCH: usize = 500;
 
 /// How to import.
 #[derive(Debug, Clone)]
@@ -35,6 +37,7 @@ pub struct ImportReport {
 }
 
 /// Imports families from `families` (a census reader), calling `progress` with rows read so far.
+/// Without `partial` the whole file is one transaction; with it, each batch commits on its own.
 pub async fn import<I>(
     archive: &Archive,
     families: I,
@@ -47,77 +50,111 @@ where
 {
     let mut report = ImportReport::default();
     let reason = "普查导入 census import";
+    let mut families = families;
     on_db!(archive.db(), pool => {
         let mut tx = pool.begin().await?;
-        let mut in_batch = 0usize;
-        for item in families {
-            progress(rows_read());
-            let family = match item {
-                Ok(f) => f,
-                Err(mut errors) => {
-                    report.errors.append(&mut errors);
-                    continue;
+        loop {
+            let mut batch: Vec<CensusFamily> = Vec::with_capacity(BATCH);
+            for item in families.by_ref() {
+                match item {
+                    Ok(f) => batch.push(f),
+                    Err(mut errors) => report.errors.append(&mut errors),
                 }
-            };
-            let digests = family_digests(archive, &family)?;
-            let existing: Option<(String, Option<Vec<u8>>)> = sqlx::query_as(
-                "SELECT family_id, import_hash FROM family WHERE county_code = $1 AND family_no = $2",
-            )
-            .bind(family.county().to_string())
-            .bind(&family.family_no)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((family_id, hash)) = existing {
-                if hash.is_some_and(|h| digests.iter().any(|d| d.as_slice() == h.as_slice())) {
-                    report.unchanged += 1;
-                } else {
-                    report.errors.push(RowError::new(
-                        family.first_row,
-                        "家庭编号",
-                        format!("家庭编号 {} 已在档案中（{family_id}）且内容不同：请在家庭档案中更正，不要重复导入", family.family_no),
-                    ));
+                if batch.len() == BATCH {
+                    break;
                 }
-                continue;
             }
-            // The same person already registered in another family of the archive.
-            let mut clash = false;
-            for person in &family.members {
-                let Some(number) = person.id_number else { continue };
-                for (key_id, _) in archive.keys().keys() {
-                    let index = archive.keys().blind_index_with(key_id, ID_NUMBER_DOMAIN, number.as_str())?;
-                    let other: Option<String> = sqlx::query_scalar("SELECT family_id FROM person_lookup WHERE blind_index = $1 LIMIT 1")
-                        .bind(index.as_slice())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(other) = other {
-                        clash = true;
-                        report.errors.push(RowError::new(
-                            person.row,
-                            "公民身份号码",
-                            format!("该公民身份号码已登记在档案家庭 {other} 中"),
-                        ));
-                        break;
+            progress(rows_read());
+            if batch.is_empty() {
+                break;
+            }
+            // 1. Families already in the archive (same county and census number), one indexed
+            //    query per county in the batch.
+            let mut counties: Vec<String> = batch.iter().map(|f| f.county().to_string()).collect();
+            counties.sort();
+            counties.dedup();
+            let mut existing: Vec<(String, String, String, Option<Vec<u8>>)> = Vec::new();
+            for county in &counties {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT county_code, family_no, family_id, import_hash FROM family WHERE county_code = ",
+                );
+                q.push_bind(county.as_str());
+                q.push(" AND family_no IN (");
+                let mut list = q.separated(", ");
+                for f in batch.iter().filter(|f| f.county().to_string() == *county) {
+                    list.push_bind(f.family_no.as_str());
+                }
+                list.push_unseparated(")");
+                existing.extend(q.build_query_as::<(String, String, String, Option<Vec<u8>>)>().fetch_all(&mut *tx).await?);
+            }
+            // 2. Persons already registered: blind indexes under every key.
+            let mut indexes: Vec<[u8; 32]> = Vec::new();
+            for f in &batch {
+                for p in &f.members {
+                    if let Some(number) = p.id_number {
+                        for (key_id, _) in archive.keys().keys() {
+                            indexes.push(archive.keys().blind_index_with(key_id, ID_NUMBER_DOMAIN, number.as_str())?);
+                        }
                     }
                 }
             }
-            if clash {
-                continue;
+            let mut registered: HashMap<Vec<u8>, String> = HashMap::new();
+            for chunk in indexes.chunks(crate::write::ROWS_PER_INSERT) {
+                let mut q = sqlx::QueryBuilder::new("SELECT blind_index, family_id FROM person_lookup WHERE blind_index IN (");
+                let mut list = q.separated(", ");
+                for index in chunk {
+                    list.push_bind(index.as_slice());
+                }
+                list.push_unseparated(")");
+                let rows: Vec<(Vec<u8>, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                registered.extend(rows);
             }
-            if !report.errors.is_empty() && !options.partial {
-                // The file will be rejected: keep validating, stop writing.
-                continue;
+            // 3. Check each family, plan the new ones.
+            let mut plans = Vec::with_capacity(batch.len());
+            for family in &batch {
+                let digests = family_digests(archive, family)?;
+                let county = family.county().to_string();
+                if let Some((_, _, family_id, hash)) = existing.iter().find(|e| e.0 == county && e.1 == family.family_no) {
+                    if hash.as_ref().is_some_and(|h| digests.iter().any(|d| d.as_slice() == h.as_slice())) {
+                        report.unchanged += 1;
+                    } else {
+                        report.errors.push(RowError::new(
+                            family.first_row,
+                            "家庭编号",
+                            format!("家庭编号 {} 已在档案中（{family_id}）且内容不同：请在家庭档案中更正，不要重复导入", family.family_no),
+                        ));
+                    }
+                    continue;
+                }
+                let mut clash = false;
+                for person in &family.members {
+                    let Some(number) = person.id_number else { continue };
+                    for (key_id, _) in archive.keys().keys() {
+                        let index = archive.keys().blind_index_with(key_id, ID_NUMBER_DOMAIN, number.as_str())?;
+                        if let Some(other) = registered.get(index.as_slice()) {
+                            clash = true;
+                            report.errors.push(RowError::new(
+                                person.row,
+                                "公民身份号码",
+                                format!("该公民身份号码已登记在档案家庭 {other} 中"),
+                            ));
+                            break;
+                        }
+                    }
+                }
+                if clash || (!report.errors.is_empty() && !options.partial) {
+                    // A file that will be rejected is still checked to the end, but not written.
+                    continue;
+                }
+                plans.push(archive.plan_family(&new_family(family, digests.into_iter().next())?)?);
             }
-            let new = new_family(&family, digests.into_iter().next())?;
-            let plan = archive.plan_family(&new)?;
-            let now = now_micros();
-            crate::insert_family!(&mut *tx, &plan, &options.actor, reason, now);
-            report.added += 1;
-            in_batch += 1;
-            if options.partial && in_batch >= PARTIAL_BATCH {
+            // 4. Write the batch.
+            crate::insert_families!(&mut *tx, &plans, &options.actor, reason, now_micros());
+            report.added += plans.len();
+            if options.partial && !plans.is_empty() {
                 tx.commit().await?;
                 report.committed = true;
                 tx = pool.begin().await?;
-                in_batch = 0;
             }
         }
         report.rows = rows_read();

@@ -16,9 +16,12 @@ macro_rules! id_type {
         pub struct $name(String);
 
         impl $name {
-            /// A new random id.
+            /// A new id: 12 hex digits of the current time in microseconds, then 20 random ones.
+            /// Time-ordered ids keep index inserts at the end of the B-tree (fast bulk loads).
             pub fn generate() -> $name {
-                $name(format!("{}{:032x}", $prefix, rand::random::<u128>()))
+                let micros = jiff::Timestamp::now().as_microsecond().max(0) as u128;
+                let random = rand::random::<u128>() & ((1u128 << 80) - 1);
+                $name(format!("{}{:032x}", $prefix, ((micros & 0xffff_ffff_ffff) << 80) | random))
             }
 
             /// An id read back from the database or typed by a user.

@@ -133,60 +133,80 @@ fn row(
     })
 }
 
-/// Inserts a planned family inside an open transaction (`$tx` is `&mut *tx` of either backend).
+/// Rows per multi-row INSERT (13 parameters a fact row: well inside both backends' limits).
+pub const ROWS_PER_INSERT: usize = 1000;
+
+/// Inserts planned families inside an open transaction (`$tx` is `&mut *tx` of either backend),
+/// with multi-row INSERTs: one statement per table and chunk, not one per row.
 #[macro_export]
-macro_rules! insert_family {
-    ($tx:expr, $plan:expr, $actor:expr, $reason:expr, $now:expr) => {{
-        let plan: &$crate::write::FamilyPlan = $plan;
-        sqlx::query(
-            "INSERT INTO family (family_id, family_no, county_code, import_hash, created_at, created_by, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1)",
-        )
-        .bind(plan.family_id.as_str())
-        .bind(&plan.family_no)
-        .bind(&plan.county_code)
-        .bind(&plan.import_hash)
-        .bind($now)
-        .bind(&$actor.name)
-        .execute(&mut *$tx)
-        .await?;
-        for (person_id, relation) in &plan.persons {
-            sqlx::query("INSERT INTO person (person_id, family_id, relation, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(person_id.as_str())
-                .bind(plan.family_id.as_str())
-                .bind(relation.as_str())
-                .bind($now)
-                .execute(&mut *$tx)
-                .await?;
+macro_rules! insert_families {
+    ($tx:expr, $plans:expr, $actor:expr, $reason:expr, $now:expr) => {{
+        let plans: &[$crate::write::FamilyPlan] = $plans;
+        let now: i64 = $now;
+        let actor: &str = &$actor.name;
+        let reason: &str = $reason;
+        for chunk in plans.chunks($crate::write::ROWS_PER_INSERT) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO family (family_id, family_no, county_code, import_hash, created_at, created_by, version) ",
+            );
+            q.push_values(chunk, |mut b, plan| {
+                b.push_bind(plan.family_id.as_str())
+                    .push_bind(plan.family_no.as_str())
+                    .push_bind(plan.county_code.as_str())
+                    .push_bind(plan.import_hash.as_deref())
+                    .push_bind(now)
+                    .push_bind(actor)
+                    .push_bind(1i64);
+            });
+            q.build().execute(&mut *$tx).await?;
         }
-        for f in &plan.facts {
-            sqlx::query(
+        let persons: Vec<(&$crate::write::FamilyPlan, &($crate::model::PersonId, $crate::model::Relation))> =
+            plans.iter().flat_map(|p| p.persons.iter().map(move |x| (p, x))).collect();
+        for chunk in persons.chunks($crate::write::ROWS_PER_INSERT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO person (person_id, family_id, relation, created_at) ");
+            q.push_values(chunk, |mut b, (plan, (person_id, relation))| {
+                b.push_bind(person_id.as_str())
+                    .push_bind(plan.family_id.as_str())
+                    .push_bind(relation.as_str())
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+        let facts: Vec<(&$crate::write::FamilyPlan, &$crate::write::FactRow)> =
+            plans.iter().flat_map(|p| p.facts.iter().map(move |f| (p, f))).collect();
+        for chunk in facts.chunks($crate::write::ROWS_PER_INSERT) {
+            let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO fact (fact_id, family_id, person_id, kind, valid_from, value, sealed, key_id, \
-                 recorded_at, recorded_by, reason, replaces, retracted) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, FALSE)",
-            )
-            .bind(f.fact_id.as_str())
-            .bind(plan.family_id.as_str())
-            .bind(f.person_id.as_ref().map(|p| p.as_str()))
-            .bind(f.kind)
-            .bind(&f.valid_from)
-            .bind(&f.value)
-            .bind(&f.sealed)
-            .bind(f.key_id)
-            .bind($now)
-            .bind(&$actor.name)
-            .bind($reason)
-            .execute(&mut *$tx)
-            .await?;
+                 recorded_at, recorded_by, reason, replaces, retracted) ",
+            );
+            q.push_values(chunk, |mut b, (plan, f)| {
+                b.push_bind(f.fact_id.as_str())
+                    .push_bind(plan.family_id.as_str())
+                    .push_bind(f.person_id.as_ref().map(|p| p.as_str()))
+                    .push_bind(f.kind)
+                    .push_bind(f.valid_from.as_deref())
+                    .push_bind(f.value.as_deref())
+                    .push_bind(f.sealed.as_deref())
+                    .push_bind(f.key_id)
+                    .push_bind(now)
+                    .push_bind(actor)
+                    .push_bind(reason)
+                    .push_bind(None::<&str>)
+                    .push_bind(false);
+            });
+            q.build().execute(&mut *$tx).await?;
         }
-        for (index, person_id, fact_id) in &plan.lookups {
-            sqlx::query("INSERT INTO person_lookup (blind_index, person_id, family_id, fact_id) VALUES ($1, $2, $3, $4)")
-                .bind(index.as_slice())
-                .bind(person_id.as_str())
-                .bind(plan.family_id.as_str())
-                .bind(fact_id.as_str())
-                .execute(&mut *$tx)
-                .await?;
+        let lookups: Vec<(&$crate::write::FamilyPlan, &([u8; 32], $crate::model::PersonId, $crate::model::FactId))> =
+            plans.iter().flat_map(|p| p.lookups.iter().map(move |l| (p, l))).collect();
+        for chunk in lookups.chunks($crate::write::ROWS_PER_INSERT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO person_lookup (blind_index, person_id, family_id, fact_id) ");
+            q.push_values(chunk, |mut b, (plan, (index, person_id, fact_id))| {
+                b.push_bind(index.as_slice())
+                    .push_bind(person_id.as_str())
+                    .push_bind(plan.family_id.as_str())
+                    .push_bind(fact_id.as_str());
+            });
+            q.build().execute(&mut *$tx).await?;
         }
     }};
 }
