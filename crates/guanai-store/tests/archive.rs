@@ -1119,3 +1119,107 @@ async fn both_backends_migrate_to_the_same_schema() {
     cleanup(lite).await;
     cleanup(pg).await;
 }
+
+const CENSUS_HEADER: &str = "家庭编号,成员关系,姓名,性别,公民身份号码,出生日期,户籍性质,所在村居代码,联系电话,开户银行,银行账号,低保,五保,慢性病,居住状况,独生子女父母光荣证号,死亡日期,死亡证明编号,再生育或收养日期,残疾等级,残疾评定日期,残疾证号,备注";
+
+/// Census rows: per family a mother (census number, ID number) born on the ID number's date, and a child who died.
+fn census_file(dir: &std::path::Path, name: &str, families: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut text = format!("{CENSUS_HEADER}\n");
+    for (no, mother_id) in families {
+        let birth = ResidentId::parse(mother_id, today())
+            .expect("id")
+            .birth_date();
+        text.push_str(&format!("{no},母亲,王秀英,女,{mother_id},{birth},农村,{VILLAGE},13812345678,临沂农商银行,6222021234567890123,是,否,否,独居,GR-1,,,,,,,\n"));
+        text.push_str(&format!(
+            "{no},子女,李明,男,,1990-01-01,农村,{VILLAGE},,,,,,,,,2012-06-15,D-1,,,,,\n"
+        ));
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write census");
+    path
+}
+
+async fn import_file(
+    a: &Archive,
+    path: &std::path::Path,
+    partial: bool,
+) -> guanai_store::import::ImportReport {
+    let reader = guanai_census::CensusReader::open(path, today()).expect("open census");
+    let options = guanai_store::import::ImportOptions {
+        partial,
+        actor: Actor::new("普查"),
+    };
+    guanai_store::import::import(a, reader, || 0, &options, |_| {})
+        .await
+        .expect("import")
+}
+
+#[tokio::test]
+async fn census_import_is_all_or_nothing_and_idempotent_on_both_backends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = |birth: &str, seq: u16| {
+        ResidentId::build("371321", d(birth), seq)
+            .expect("id")
+            .as_str()
+            .to_owned()
+    };
+    let (second, third) = (other("1966-02-02", 2), other("1962-09-09", 4));
+    let good = census_file(
+        dir.path(),
+        "good.csv",
+        &[("C-1", MOTHER_ID), ("C-2", &second)],
+    );
+    let clash = census_file(
+        dir.path(),
+        "clash.csv",
+        &[("C-3", &third), ("C-4", MOTHER_ID)],
+    );
+    on_both!(|b| {
+        let a = &b.archive;
+        let first = import_file(a, &good, false).await;
+        assert_eq!(
+            (first.added, first.unchanged, first.errors.len()),
+            (2, 0, 0),
+            "{}",
+            b.label
+        );
+        let again = import_file(a, &good, false).await;
+        assert_eq!(
+            (again.added, again.unchanged),
+            (0, 2),
+            "{}: re-import changes nothing",
+            b.label
+        );
+        let rejected = import_file(a, &clash, false).await;
+        assert_eq!(rejected.errors.len(), 1, "{}", b.label);
+        assert_eq!(rejected.errors[0].column, "公民身份号码");
+        assert!(!rejected.committed);
+        assert_eq!(
+            a.list_families("3713").await.expect("list").len(),
+            2,
+            "nothing of a rejected file is written"
+        );
+        let partial = import_file(a, &clash, true).await;
+        assert_eq!(partial.added, 1);
+        assert_eq!(a.list_families("3713").await.expect("list").len(), 3);
+        let number = ResidentId::parse(MOTHER_ID, today()).expect("id");
+        let (family, _) = a
+            .find_by_id_number(&number)
+            .await
+            .expect("lookup")
+            .into_iter()
+            .next()
+            .expect("found");
+        let file = a.family_file(&family).await.expect("file");
+        let e = evaluate(
+            &file.engine_family(m("2018-02"), None).expect("facts"),
+            m("2018-02"),
+            &policy(),
+        );
+        assert_eq!(e.category, Category::Bereaved);
+        assert!(
+            e.parent_services[0].contains(guanai_rules::ServiceKind::DibaoUplift),
+            "低保 from the census"
+        );
+    });
+}
