@@ -2,6 +2,8 @@
 //! concurrency, read a family's file, look a person up by resident ID number, list families by
 //! area, and write the audit log. Sealed facts are encrypted here and nowhere else.
 
+use std::collections::HashMap;
+
 use guanai_crypto::Keyring;
 use guanai_rules::{CountyCode, ResidentId};
 use jiff::Timestamp;
@@ -36,6 +38,7 @@ pub struct FamilySummary {
 
 /// A fact row as stored, before decryption.
 struct StoredFact {
+    family_id: String,
     fact_id: String,
     person_id: Option<String>,
     kind: String,
@@ -333,62 +336,92 @@ impl Archive {
 
     /// A family's whole file: persons and every fact record, decrypted.
     pub async fn family_file(&self, family: &FamilyId) -> Result<FamilyFile, StoreError> {
-        type Head = (String, String, i64, i64, String);
-        let (head, persons, facts) = on_db!(&self.db, pool => {
-            // One read transaction: a consistent snapshot of the family.
-            let mut tx = pool.begin().await?;
-            let head: Option<Head> = sqlx::query_as(
-                "SELECT family_no, county_code, version, created_at, created_by FROM family WHERE family_id = $1",
-            )
-            .bind(family.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            let persons: Vec<(String, String)> =
-                sqlx::query_as("SELECT person_id, relation FROM person WHERE family_id = $1 ORDER BY created_at, person_id")
-                    .bind(family.as_str())
-                    .fetch_all(&mut *tx)
-                    .await?;
-            let facts = sqlx::query(
-                "SELECT fact_id, person_id, kind, valid_from, value, sealed, recorded_at, recorded_by, reason, replaces \
-                 FROM fact WHERE family_id = $1 ORDER BY recorded_at, fact_id",
-            )
-            .bind(family.as_str())
-            .fetch_all(&mut *tx)
-            .await?;
-            let facts = facts.iter().map(stored_fact).collect::<Result<Vec<_>, sqlx::Error>>()?;
-            tx.commit().await?;
-            (head, persons, facts)
-        });
-        let (family_no, county, version, created_at, created_by) =
-            head.ok_or_else(|| StoreError::FamilyNotFound(family.to_string()))?;
-        let mut persons = persons
-            .into_iter()
-            .map(|(id, relation)| {
+        self.family_files(std::slice::from_ref(family))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::FamilyNotFound(family.to_string()))
+    }
+
+    /// The files of several families, read in one snapshot per chunk of 500 families (three
+    /// queries a chunk, however many families); unknown ids are left out. Order follows `families`.
+    pub async fn family_files(&self, families: &[FamilyId]) -> Result<Vec<FamilyFile>, StoreError> {
+        type Head = (String, String, String, i64, i64, String);
+        let mut out = Vec::with_capacity(families.len());
+        for chunk in families.chunks(500) {
+            let (heads, persons, facts) = on_db!(&self.db, pool => {
+                // One read transaction: a consistent snapshot of these families.
+                let mut tx = pool.begin().await?;
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT family_id, family_no, county_code, version, created_at, created_by FROM family WHERE family_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.as_str());
+                }
+                list.push_unseparated(")");
+                let heads: Vec<Head> = q.build_query_as().fetch_all(&mut *tx).await?;
+                let mut q = sqlx::QueryBuilder::new("SELECT family_id, person_id, relation FROM person WHERE family_id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.as_str());
+                }
+                list.push_unseparated(") ORDER BY created_at, person_id");
+                let persons: Vec<(String, String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT family_id, fact_id, person_id, kind, valid_from, value, sealed, recorded_at, recorded_by, reason, replaces \
+                     FROM fact WHERE family_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.as_str());
+                }
+                list.push_unseparated(") ORDER BY recorded_at, fact_id");
+                let rows = q.build().fetch_all(&mut *tx).await?;
+                let facts = rows.iter().map(stored_fact).collect::<Result<Vec<_>, sqlx::Error>>()?;
+                tx.commit().await?;
+                (heads, persons, facts)
+            });
+            let mut files: HashMap<String, FamilyFile> = HashMap::with_capacity(heads.len());
+            for (family_id, family_no, county, version, created_at, created_by) in heads {
+                let file = FamilyFile {
+                    family_id: FamilyId::from_db(family_id.clone()),
+                    family_no,
+                    county_code: CountyCode::parse(&county)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    version,
+                    created_at: micros_to_timestamp(created_at)?,
+                    created_by,
+                    persons: Vec::new(),
+                    facts: Vec::new(),
+                };
+                files.insert(family_id, file);
+            }
+            for (family_id, person_id, relation) in persons {
                 let relation = Relation::parse(&relation)
                     .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?;
-                Ok(PersonRecord {
-                    person_id: PersonId::from_db(id),
-                    relation,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        // A stable order for files and for the engine's parent order: mother, father, child, guardians.
-        persons.sort_by_key(|p| p.relation.rank());
-        let facts = facts
-            .into_iter()
-            .map(|f| self.decode(f))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(FamilyFile {
-            family_id: family.clone(),
-            family_no,
-            county_code: CountyCode::parse(&county)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            version,
-            created_at: micros_to_timestamp(created_at)?,
-            created_by,
-            persons,
-            facts,
-        })
+                if let Some(file) = files.get_mut(&family_id) {
+                    file.persons.push(PersonRecord {
+                        person_id: PersonId::from_db(person_id),
+                        relation,
+                    });
+                }
+            }
+            for fact in facts {
+                let family_id = fact.family_id.clone();
+                let record = self.decode(fact)?;
+                if let Some(file) = files.get_mut(&family_id) {
+                    file.facts.push(record);
+                }
+            }
+            for id in chunk {
+                if let Some(mut file) = files.remove(id.as_str()) {
+                    // A stable order for files and for the engine's parent order: mother, father, child, guardians.
+                    file.persons.sort_by_key(|p| p.relation.rank());
+                    out.push(file);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Families and persons registered with this resident ID number (exact match, via the blind
@@ -497,6 +530,7 @@ macro_rules! row_like {
         impl RowLike for $row {
             fn stored_fact(&self) -> Result<StoredFact, sqlx::Error> {
                 Ok(StoredFact {
+                    family_id: self.try_get("family_id")?,
                     fact_id: self.try_get("fact_id")?,
                     person_id: self.try_get("person_id")?,
                     kind: self.try_get("kind")?,

@@ -39,12 +39,22 @@ pub enum FileError {
     Facts(#[from] FactsError),
 }
 
-/// A person's facts as known, resolved to single values.
+/// A person with the facts currently known about them (identity first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonView<'a> {
     pub person_id: &'a PersonId,
     pub relation: Relation,
     pub facts: Vec<&'a FactRecord>,
+}
+
+impl PersonView<'_> {
+    /// The person's name as last recorded.
+    pub fn name(&self) -> Option<&str> {
+        self.facts.iter().rev().find_map(|f| match &f.value {
+            Some(FactValue::Identity { name, .. }) => Some(name.as_str()),
+            _ => None,
+        })
+    }
 }
 
 impl FamilyFile {
@@ -69,14 +79,19 @@ impl FamilyFile {
         let current = self.current(known_at);
         self.persons
             .iter()
-            .map(|p| PersonView {
-                person_id: &p.person_id,
-                relation: p.relation,
-                facts: current
+            .map(|p| {
+                let mut facts: Vec<&FactRecord> = current
                     .iter()
                     .copied()
                     .filter(|f| f.person_id.as_ref() == Some(&p.person_id))
-                    .collect(),
+                    .collect();
+                // Name, sex and birth date first; the rest in the order they were recorded.
+                facts.sort_by_key(|f| f.kind != "identity");
+                PersonView {
+                    person_id: &p.person_id,
+                    relation: p.relation,
+                    facts,
+                }
             })
             .collect()
     }

@@ -695,7 +695,7 @@ async fn show(store: &Archive, archive: &ArchiveArgs, args: ShowArgs) -> Result<
         file.county_code.name(),
         file.county_code,
         file.version,
-        file.created_at.strftime("%Y-%m-%d"),
+        beijing(file.created_at, "%Y-%m-%d"),
         file.created_by
     )?;
     if let Some(known) = known_at {
@@ -752,7 +752,10 @@ async fn show(store: &Archive, archive: &ArchiveArgs, args: ShowArgs) -> Result<
                         guanai_store::Relation::Mother | guanai_store::Relation::Father
                     )
                 })
-                .map(|p| format!("{}{}", p.relation.zh(), short(p.person_id.as_str())))
+                .map(|p| {
+                    p.name()
+                        .map_or_else(|| p.relation.zh().to_owned(), str::to_owned)
+                })
                 .collect();
             let label = |i: usize| parent_ids.get(i).map_or("", String::as_str);
             for (i, m) in e.monthly() {
@@ -791,8 +794,11 @@ async fn show(store: &Archive, archive: &ArchiveArgs, args: ShowArgs) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
-fn short(id: &str) -> String {
-    id.chars().take(9).collect()
+/// Times are shown in Beijing time (UTC+8, no daylight saving), as caseworkers read them.
+fn beijing(t: jiff::Timestamp, format: &str) -> String {
+    t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .strftime(format)
+        .to_string()
 }
 
 fn category_zh(c: Category) -> &'static str {
@@ -827,7 +833,7 @@ fn write_history_line(
     writeln!(
         out,
         "  {} {} {}{since}：{what}{replaces}{}  —— {}（{}）",
-        f.recorded_at.strftime("%Y-%m-%d %H:%M"),
+        beijing(f.recorded_at, "%Y-%m-%d %H:%M"),
         f.fact_id,
         f.kind,
         if replaced { " [已被更正]" } else { "" },
@@ -835,6 +841,18 @@ fn write_history_line(
         f.reason
     )?;
     Ok(())
+}
+
+/// The ids of every family registered in an area, in chunks to read with `family_files` (a few
+/// queries per chunk; memory holds one chunk of files at a time).
+async fn chunks_in(store: &Archive, area: &str) -> Result<Vec<Vec<FamilyId>>> {
+    let ids: Vec<FamilyId> = store
+        .list_families(area)
+        .await?
+        .into_iter()
+        .map(|s| s.family_id)
+        .collect();
+    Ok(ids.chunks(500).map(<[FamilyId]>::to_vec).collect())
 }
 
 async fn list(store: &Archive, args: ListArgs) -> Result<ExitCode> {
@@ -846,36 +864,37 @@ async fn list(store: &Archive, args: ListArgs) -> Result<ExitCode> {
         "家庭 family_id\t家庭编号\t县区\t类别({month})\t月特别扶助金合计"
     )?;
     let mut shown = 0usize;
-    for summary in store.list_families(&args.area).await? {
-        let file = store.family_file(&summary.family_id).await?;
-        if args.area.len() > 6 {
-            let inside = file
-                .registration(month, None)
-                .is_some_and(|(_, v)| v.to_string().starts_with(&args.area));
-            if !inside {
+    for chunk in chunks_in(store, &args.area).await? {
+        for file in store.family_files(&chunk).await? {
+            if args.area.len() > 6 {
+                let inside = file
+                    .registration(month, None)
+                    .is_some_and(|(_, v)| v.to_string().starts_with(&args.area));
+                if !inside {
+                    continue;
+                }
+            }
+            let (category, total) = match file.engine_family(month, None) {
+                Ok(f) => {
+                    let e = guanai_rules::evaluate(&f, month, &policy);
+                    (e.category, e.monthly_total())
+                }
+                Err(_) => (Category::None, guanai_rules::Fen::ZERO),
+            };
+            if args.category.is_some_and(|c| !c.matches(category)) {
                 continue;
             }
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}",
+                file.family_id,
+                file.family_no,
+                file.county_code.name(),
+                category.as_str(),
+                total
+            )?;
+            shown += 1;
         }
-        let (category, total) = match file.engine_family(month, None) {
-            Ok(f) => {
-                let e = guanai_rules::evaluate(&f, month, &policy);
-                (e.category, e.monthly_total())
-            }
-            Err(_) => (Category::None, guanai_rules::Fen::ZERO),
-        };
-        if args.category.is_some_and(|c| !c.matches(category)) {
-            continue;
-        }
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{}\t{}",
-            summary.family_id,
-            summary.family_no,
-            file.county_code.name(),
-            category.as_str(),
-            total
-        )?;
-        shown += 1;
     }
     writeln!(out, "共 {shown} 户 / {shown} families")?;
     Ok(ExitCode::SUCCESS)
@@ -915,70 +934,71 @@ pub fn export_cmd(archive: &ArchiveArgs, args: ExportArgs) -> Result<ExitCode> {
         };
         let policy = Policy::embedded("linyi-2014")?;
         let mut rows = Vec::new();
-        for summary in store.list_families(&args.area).await? {
-            let file = store.family_file(&summary.family_id).await?;
-            let Some((hukou, village)) = file.registration(month, None) else {
-                continue;
-            };
-            if args.area.len() > 6 && !village.to_string().starts_with(&args.area) {
-                continue;
-            }
-            let category = file
-                .engine_family(month, None)
-                .map(|f| guanai_rules::evaluate(&f, month, &policy).category)
-                .unwrap_or(Category::None);
-            for person in file.people(None) {
-                let mut row = vec![
-                    file.family_no.clone(),
-                    village.county().name().to_owned(),
-                    village.name().to_owned(),
-                    if hukou == Hukou::Urban {
-                        "城镇"
-                    } else {
-                        "农村"
-                    }
-                    .to_owned(),
-                    category.as_str().to_owned(),
-                    person.relation.zh().to_owned(),
-                ];
-                let (mut name, mut sex, mut birth, mut id, mut phone, mut account, mut died) = (
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                );
-                for f in &person.facts {
-                    match &f.value {
-                        Some(FactValue::Identity {
-                            name: n,
-                            sex: s,
-                            birth_date,
-                        }) => {
-                            name = n.clone();
-                            sex = if *s == guanai_rules::Sex::Female {
-                                "女"
-                            } else {
-                                "男"
-                            }
-                            .to_owned();
-                            birth = birth_date.to_string();
-                        }
-                        Some(FactValue::IdNumber { number }) => id = shown.id(number),
-                        Some(FactValue::Phone { number }) => phone = shown.phone(number),
-                        Some(FactValue::BankAccount { account: a, .. }) => {
-                            account = shown.account(a)
-                        }
-                        Some(FactValue::Death { .. }) => {
-                            died = f.valid_from.map(|d| d.to_string()).unwrap_or_default()
-                        }
-                        _ => {}
-                    }
+        for chunk in chunks_in(&store, &args.area).await? {
+            for file in store.family_files(&chunk).await? {
+                let Some((hukou, village)) = file.registration(month, None) else {
+                    continue;
+                };
+                if args.area.len() > 6 && !village.to_string().starts_with(&args.area) {
+                    continue;
                 }
-                row.extend([name, sex, birth, id, phone, account, died]);
-                rows.push(row);
+                let category = file
+                    .engine_family(month, None)
+                    .map(|f| guanai_rules::evaluate(&f, month, &policy).category)
+                    .unwrap_or(Category::None);
+                for person in file.people(None) {
+                    let mut row = vec![
+                        file.family_no.clone(),
+                        village.county().name().to_owned(),
+                        village.name().to_owned(),
+                        if hukou == Hukou::Urban {
+                            "城镇"
+                        } else {
+                            "农村"
+                        }
+                        .to_owned(),
+                        category.as_str().to_owned(),
+                        person.relation.zh().to_owned(),
+                    ];
+                    let (mut name, mut sex, mut birth, mut id, mut phone, mut account, mut died) = (
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    );
+                    for f in &person.facts {
+                        match &f.value {
+                            Some(FactValue::Identity {
+                                name: n,
+                                sex: s,
+                                birth_date,
+                            }) => {
+                                name = n.clone();
+                                sex = if *s == guanai_rules::Sex::Female {
+                                    "女"
+                                } else {
+                                    "男"
+                                }
+                                .to_owned();
+                                birth = birth_date.to_string();
+                            }
+                            Some(FactValue::IdNumber { number }) => id = shown.id(number),
+                            Some(FactValue::Phone { number }) => phone = shown.phone(number),
+                            Some(FactValue::BankAccount { account: a, .. }) => {
+                                account = shown.account(a)
+                            }
+                            Some(FactValue::Death { .. }) => {
+                                died = f.valid_from.map(|d| d.to_string()).unwrap_or_default()
+                            }
+                            _ => {}
+                        }
+                    }
+                    row.extend([name, sex, birth, id, phone, account, died]);
+                    rows.push(row);
+                }
             }
         }
         store.db().close().await;
