@@ -6,46 +6,7 @@ use std::fmt;
 use guanai_rules::{CountyCode, Disability, Hukou, ResidentId, Sex, VillageCode};
 use jiff::civil::Date;
 
-/// A person's place in the family (成员关系).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Relation {
-    /// 母亲.
-    Mother,
-    /// 父亲.
-    Father,
-    /// 子女: the only child, alive, dead or disabled.
-    Child,
-    /// 监护人: a guardian (of a 计划生育孤儿); never counted as a parent.
-    Guardian,
-}
-
-impl Relation {
-    /// The word used in the census sheet.
-    pub fn as_zh(self) -> &'static str {
-        match self {
-            Relation::Mother => "母亲",
-            Relation::Father => "父亲",
-            Relation::Child => "子女",
-            Relation::Guardian => "监护人",
-        }
-    }
-
-    /// Parses the census sheet's word.
-    pub fn from_zh(text: &str) -> Option<Relation> {
-        match text {
-            "母亲" => Some(Relation::Mother),
-            "父亲" => Some(Relation::Father),
-            "子女" => Some(Relation::Child),
-            "监护人" => Some(Relation::Guardian),
-            _ => None,
-        }
-    }
-
-    /// Mother or father.
-    pub fn is_parent(self) -> bool {
-        matches!(self, Relation::Mother | Relation::Father)
-    }
-}
+pub use guanai_rules::Relation;
 
 /// One valid row: a member of a census family. Optional columns that are blank or absent are
 /// `None` (or `false` for 低保/五保/慢性病).

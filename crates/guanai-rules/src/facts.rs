@@ -24,6 +24,78 @@ impl Sex {
     }
 }
 
+/// A person's place in a special-difficulty family (成员关系).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Relation {
+    /// 母亲.
+    Mother,
+    /// 父亲.
+    Father,
+    /// 子女: the only child, alive, dead or disabled.
+    Child,
+    /// 监护人: a guardian (of a 计划生育孤儿); never counted as a parent.
+    Guardian,
+}
+
+impl Relation {
+    /// The stored form: `mother`, `father`, `child`, `guardian`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Mother => "mother",
+            Relation::Father => "father",
+            Relation::Child => "child",
+            Relation::Guardian => "guardian",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(text: &str) -> Option<Relation> {
+        match text {
+            "mother" => Some(Relation::Mother),
+            "father" => Some(Relation::Father),
+            "child" => Some(Relation::Child),
+            "guardian" => Some(Relation::Guardian),
+            _ => None,
+        }
+    }
+
+    /// The word used in the census sheet and on screen.
+    pub fn as_zh(self) -> &'static str {
+        match self {
+            Relation::Mother => "母亲",
+            Relation::Father => "父亲",
+            Relation::Child => "子女",
+            Relation::Guardian => "监护人",
+        }
+    }
+
+    /// Parses the census sheet's word.
+    pub fn from_zh(text: &str) -> Option<Relation> {
+        match text {
+            "母亲" => Some(Relation::Mother),
+            "父亲" => Some(Relation::Father),
+            "子女" => Some(Relation::Child),
+            "监护人" => Some(Relation::Guardian),
+            _ => None,
+        }
+    }
+
+    /// Mother or father.
+    pub fn is_parent(self) -> bool {
+        matches!(self, Relation::Mother | Relation::Father)
+    }
+
+    /// Order in a family file: mother, father, child, guardians.
+    pub fn rank(self) -> u8 {
+        match self {
+            Relation::Mother => 0,
+            Relation::Father => 1,
+            Relation::Child => 2,
+            Relation::Guardian => 3,
+        }
+    }
+}
+
 /// Household registration (户籍性质): 城镇 or 农村.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Hukou {

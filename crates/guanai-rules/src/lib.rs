@@ -16,7 +16,7 @@ pub mod resident_id;
 pub use area::{AreaError, CountyCode, TownCode, VillageCode};
 pub use calendar::{Month, parse_date};
 pub use engine::{Category, Evaluation, GrantKind, MonthlyKind, ServiceKind, evaluate};
-pub use facts::{Child, Disability, DisabilityGrade, Family, Hukou, Parent, Sex};
+pub use facts::{Child, Disability, DisabilityGrade, Family, Hukou, Parent, Relation, Sex};
 pub use money::Fen;
 pub use policy::{Policy, PolicyError};
 pub use resident_id::{ResidentId, ResidentIdError};

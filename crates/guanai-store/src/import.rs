@@ -9,7 +9,7 @@ use guanai_census::{CensusFamily, CensusPerson, RowError};
 
 use crate::archive::{Archive, ID_NUMBER_DOMAIN, now_micros};
 use crate::error::StoreError;
-use crate::model::{Actor, FactValue, NewFamily, NewPerson, Relation};
+use crate::model::{Actor, FactValue, NewFamily, NewPerson};
 use crate::on_db;
 
 /// Families checked and written together: a few queries and multi-row INSERTs per batch.
@@ -221,15 +221,6 @@ fn canonical(f: &CensusFamily) -> String {
     s
 }
 
-fn relation(r: guanai_census::Relation) -> Relation {
-    match r {
-        guanai_census::Relation::Mother => Relation::Mother,
-        guanai_census::Relation::Father => Relation::Father,
-        guanai_census::Relation::Child => Relation::Child,
-        guanai_census::Relation::Guardian => Relation::Guardian,
-    }
-}
-
 fn person_facts(p: &CensusPerson) -> Vec<(FactValue, Option<jiff::civil::Date>)> {
     let mut facts = vec![(
         FactValue::Identity {
@@ -327,7 +318,7 @@ fn new_family(f: &CensusFamily, digest: Option<[u8; 32]>) -> Result<NewFamily, S
             .members
             .iter()
             .map(|p| NewPerson {
-                relation: relation(p.relation),
+                relation: p.relation,
                 facts: person_facts(p),
             })
             .collect(),

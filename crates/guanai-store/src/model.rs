@@ -69,56 +69,7 @@ id_type!(
     "X"
 );
 
-/// How a person belongs to the family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Relation {
-    Mother,
-    Father,
-    /// The only child (独生子女).
-    Child,
-    /// A guardian of an orphan (监护人); not a parent.
-    Guardian,
-}
-
-impl Relation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Relation::Mother => "mother",
-            Relation::Father => "father",
-            Relation::Child => "child",
-            Relation::Guardian => "guardian",
-        }
-    }
-
-    /// Order in a family file: mother, father, child, guardians.
-    pub fn rank(self) -> u8 {
-        match self {
-            Relation::Mother => 0,
-            Relation::Father => 1,
-            Relation::Child => 2,
-            Relation::Guardian => 3,
-        }
-    }
-
-    pub fn zh(self) -> &'static str {
-        match self {
-            Relation::Mother => "母亲",
-            Relation::Father => "父亲",
-            Relation::Child => "子女",
-            Relation::Guardian => "监护人",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Relation> {
-        match text {
-            "mother" => Some(Relation::Mother),
-            "father" => Some(Relation::Father),
-            "child" => Some(Relation::Child),
-            "guardian" => Some(Relation::Guardian),
-            _ => None,
-        }
-    }
-}
+pub use guanai_rules::Relation;
 
 /// The content of a fact. Each kind says whether it is about the family or a person, whether it
 /// is dated (its `valid_from` is an event date or the date since which it holds), and whether it

@@ -721,7 +721,7 @@ async fn show(store: &Archive, archive: &ArchiveArgs, args: ShowArgs) -> Result<
     }
     writeln!(out, "\n成员")?;
     for person in file.people(known_at) {
-        writeln!(out, "  {} {}", person.relation.zh(), person.person_id)?;
+        writeln!(out, "  {} {}", person.relation.as_zh(), person.person_id)?;
         for f in &person.facts {
             if let Some(v) = &f.value {
                 let since = f.valid_from.map(|d| format!("{d} 起 ")).unwrap_or_default();
@@ -754,7 +754,7 @@ async fn show(store: &Archive, archive: &ArchiveArgs, args: ShowArgs) -> Result<
                 })
                 .map(|p| {
                     p.name()
-                        .map_or_else(|| p.relation.zh().to_owned(), str::to_owned)
+                        .map_or_else(|| p.relation.as_zh().to_owned(), str::to_owned)
                 })
                 .collect();
             let label = |i: usize| parent_ids.get(i).map_or("", String::as_str);
@@ -958,7 +958,7 @@ pub fn export_cmd(archive: &ArchiveArgs, args: ExportArgs) -> Result<ExitCode> {
                         }
                         .to_owned(),
                         category.as_str().to_owned(),
-                        person.relation.zh().to_owned(),
+                        person.relation.as_zh().to_owned(),
                     ];
                     let (mut name, mut sex, mut birth, mut id, mut phone, mut account, mut died) = (
                         String::new(),
@@ -1101,7 +1101,7 @@ pub fn match_cmd(archive: &ArchiveArgs, command: MatchCommand) -> Result<ExitCod
                         out,
                         "{} {} 家庭 {} 人员 {}：报告死亡 {}，{on_file}；自 {} 起停发",
                         f.number.masked(),
-                        f.relation.zh(),
+                        f.relation.as_zh(),
                         f.family_id,
                         f.person_id,
                         f.reported,
