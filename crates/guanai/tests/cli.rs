@@ -453,3 +453,27 @@ fn id_check_reports_which_part_is_wrong() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("check character"));
 }
+
+#[test]
+fn output_closed_early_by_a_pager_is_not_an_error() {
+    use std::io::{BufRead, BufReader};
+    let mut child = guanai()
+        .args(["gen", "--count", "200000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gen");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("a line");
+    // The reader is dropped here, as `head -1` would close the pipe.
+    let out = child.wait_with_output().expect("gen ends");
+    assert!(first.starts_with("{\"family_id\":\"F0000001\""));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("Broken pipe"));
+}
