@@ -25,6 +25,8 @@ pub(crate) enum Kind {
 pub(crate) struct Column {
     /// The header text (matched after trimming whitespace, incl. full-width spaces).
     pub header: &'static str,
+    /// Other headers offices write for the same column (e.g. 身份证号 for 公民身份号码).
+    pub aliases: &'static [&'static str],
     /// A file without this column is rejected as a whole.
     pub required: bool,
     pub kind: Kind,
@@ -33,6 +35,17 @@ pub(crate) struct Column {
     /// The template's column width in characters.
     pub width: f64,
 }
+
+impl Column {
+    /// Whether a (trimmed) header cell names this column.
+    pub fn matches(&self, text: &str) -> bool {
+        self.header == text || self.aliases.contains(&text)
+    }
+}
+
+/// Headers that other offices' sheets use for the resident ID number.
+pub(crate) const ID_ALIASES: &[&str] =
+    &["身份证号", "身份证号码", "公民身份证号码", "居民身份证号码"];
 
 /// The columns of one kind of sheet, and how its header row and worksheet are found.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +58,17 @@ pub(crate) struct Schema {
     /// The worksheet read first when a workbook has it; otherwise the first sheet whose header
     /// row has every required column.
     pub preferred_sheet: Option<&'static str>,
+}
+
+impl Schema {
+    /// Whether a header cell marks the header row: the anchor column's header or an alias.
+    pub fn is_anchor(&self, cell: &str) -> bool {
+        let cell = trim_cell(cell);
+        self.columns
+            .iter()
+            .find(|c| c.header == self.anchor)
+            .map_or(cell == self.anchor, |c| c.matches(cell))
+    }
 }
 
 /// The census worksheet's name, read first when a workbook has it and written by the template.
@@ -104,6 +128,7 @@ pub(crate) const COMMENT_MARK: &str = "说明";
 pub(crate) const COLUMNS: [Column; 23] = [
     Column {
         header: "家庭编号",
+        aliases: &[],
         required: true,
         kind: Kind::Text,
         comment: "说明（本行不导入）：必填；同一家庭各行填相同编号，且各行相邻",
@@ -111,6 +136,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "成员关系",
+        aliases: &[],
         required: true,
         kind: Kind::List(&["母亲", "父亲", "子女", "监护人"]),
         comment: "必填：母亲/父亲/子女/监护人；每户有且只有一行子女",
@@ -118,6 +144,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "姓名",
+        aliases: &[],
         required: true,
         kind: Kind::Text,
         comment: "必填",
@@ -125,6 +152,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "性别",
+        aliases: &[],
         required: true,
         kind: Kind::List(&["男", "女"]),
         comment: "必填：男/女；母亲为女，父亲为男",
@@ -132,6 +160,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "公民身份号码",
+        aliases: ID_ALIASES,
         required: true,
         kind: Kind::LongNumber,
         comment: "18 位（15 位旧号自动转换）；母亲、父亲、监护人必填，子女可空",
@@ -139,6 +168,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "出生日期",
+        aliases: &[],
         required: true,
         kind: Kind::Date,
         comment: "必填：如 1965-03-12，须与身份号码一致",
@@ -146,6 +176,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "户籍性质",
+        aliases: &[],
         required: true,
         kind: Kind::List(&["城镇", "农村"]),
         comment: "必填：城镇/农村；全家一致",
@@ -153,6 +184,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "所在村居代码",
+        aliases: &["村居代码", "村（居）代码"],
         required: true,
         kind: Kind::LongNumber,
         comment: "必填：12 位统计用村居代码；全家一致",
@@ -160,6 +192,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "联系电话",
+        aliases: &["电话", "手机号码"],
         required: false,
         kind: Kind::LongNumber,
         comment: "选填：手机或座机，7–15 位数字",
@@ -167,6 +200,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "开户银行",
+        aliases: &[],
         required: false,
         kind: Kind::Text,
         comment: "选填：如 临沂农商银行某某支行",
@@ -174,6 +208,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "银行账号",
+        aliases: &["账号", "银行卡号"],
         required: false,
         kind: Kind::LongNumber,
         comment: "选填：10–30 位数字",
@@ -181,6 +216,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "低保",
+        aliases: &[],
         required: false,
         kind: Kind::List(YES_NO),
         comment: "是/否，空白为否",
@@ -188,6 +224,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "五保",
+        aliases: &[],
         required: false,
         kind: Kind::List(YES_NO),
         comment: "是/否，空白为否",
@@ -195,6 +232,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "慢性病",
+        aliases: &[],
         required: false,
         kind: Kind::List(YES_NO),
         comment: "是/否，空白为否",
@@ -202,6 +240,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "居住状况",
+        aliases: &[],
         required: false,
         kind: Kind::Text,
         comment: "选填：如 独居/与配偶同住/养老机构",
@@ -209,6 +248,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "独生子女父母光荣证号",
+        aliases: &[],
         required: false,
         kind: Kind::Text,
         comment: "选填",
@@ -216,6 +256,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "死亡日期",
+        aliases: &[],
         required: false,
         kind: Kind::Date,
         comment: "已去世者填写，如 2012-05-01",
@@ -223,6 +264,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "死亡证明编号",
+        aliases: &[],
         required: false,
         kind: Kind::Text,
         comment: "已去世者填写",
@@ -230,6 +272,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "再生育或收养日期",
+        aliases: &[],
         required: false,
         kind: Kind::Date,
         comment: "仅母亲/父亲行：再生育或收养子女的日期",
@@ -237,6 +280,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "残疾等级",
+        aliases: &[],
         required: false,
         kind: Kind::WholeNumber(1, 4),
         comment: "仅子女行：1–4（1 级最重）",
@@ -244,6 +288,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "残疾评定日期",
+        aliases: &[],
         required: false,
         kind: Kind::Date,
         comment: "仅子女行：填了残疾等级则必填",
@@ -251,6 +296,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "残疾证号",
+        aliases: &[],
         required: false,
         kind: Kind::Text,
         comment: "仅子女行，选填",
@@ -258,6 +304,7 @@ pub(crate) const COLUMNS: [Column; 23] = [
     },
     Column {
         header: "备注",
+        aliases: &[],
         required: false,
         kind: Kind::Text,
         comment: "选填",
@@ -298,7 +345,7 @@ impl ColumnMap {
             if let Some(slot) = schema
                 .columns
                 .iter()
-                .position(|c| c.header == text)
+                .position(|c| c.matches(text))
                 .and_then(|i| slots.get_mut(i))
             {
                 if slot.is_some() {
@@ -339,6 +386,32 @@ impl ColumnMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_offices_headers_name_the_same_columns() {
+        let headers = [
+            (0, "家庭编号"),
+            (1, "身份证号"),
+            (2, "村居代码"),
+            (3, "手机号码"),
+        ];
+        let map =
+            ColumnMap::from_headers(&CENSUS, headers).expect_err("still missing required columns");
+        let HeaderProblem::Missing(missing) = map else {
+            panic!("expected missing columns")
+        };
+        assert!(
+            !missing
+                .iter()
+                .any(|m| m == "公民身份号码" || m == "所在村居代码"),
+            "{missing:?}"
+        );
+        assert!(CENSUS.is_anchor(" 家庭编号 "));
+        assert!(
+            !CENSUS.is_anchor("身份证号"),
+            "the census header row is marked by 家庭编号 only"
+        );
+    }
 
     #[test]
     fn the_table_is_indexed_by_col() {

@@ -259,7 +259,7 @@ impl CsvRows {
                 continue;
             }
             non_blank += 1;
-            if cells.iter().any(|c| c == schema.anchor) {
+            if cells.iter().any(|c| schema.is_anchor(c)) {
                 break cells;
             }
             let first = first_non_blank.get_or_insert(cells);

@@ -33,6 +33,7 @@ const NAME: usize = 2;
 const COLUMNS: [Column; 3] = [
     Column {
         header: "公民身份号码",
+        aliases: crate::columns::ID_ALIASES,
         required: true,
         kind: Kind::LongNumber,
         comment: "必填：18 位（15 位旧号自动转换）",
@@ -40,6 +41,7 @@ const COLUMNS: [Column; 3] = [
     },
     Column {
         header: "死亡日期",
+        aliases: &["死亡时间", "去世日期", "去世时间"],
         required: true,
         kind: Kind::Date,
         comment: "必填：如 2024-03-15，不晚于今天，不早于出生日期",
@@ -47,6 +49,7 @@ const COLUMNS: [Column; 3] = [
     },
     Column {
         header: "姓名",
+        aliases: &[],
         required: false,
         kind: Kind::Text,
         comment: "选填，仅供核对",

@@ -119,7 +119,7 @@ fn cell_text(value: &DataRef<'_>, out: &mut String) -> bool {
 fn read_header(
     workbook: &mut Workbook,
     sheet: &str,
-    anchor: &str,
+    schema: &Schema,
 ) -> Result<Option<Header>, XlsxError> {
     let mut cells = workbook.worksheet_cells_reader(sheet)?;
     let dims = cells.dimensions();
@@ -140,7 +140,7 @@ fn read_header(
             _ => {
                 if rows
                     .last()
-                    .is_some_and(|(_, c)| c.iter().any(|(_, v)| v == anchor))
+                    .is_some_and(|(_, c)| c.iter().any(|(_, v)| schema.is_anchor(v)))
                     || rows.len() >= HEADER_SEARCH_ROWS
                 {
                     break;
@@ -151,7 +151,7 @@ fn read_header(
     }
     let chosen = rows
         .iter()
-        .position(|(_, c)| c.iter().any(|(_, v)| v == anchor))
+        .position(|(_, c)| c.iter().any(|(_, v)| schema.is_anchor(v)))
         .unwrap_or(0);
     Ok(rows.into_iter().nth(chosen).map(|(row, cells)| Header {
         row,
@@ -180,7 +180,7 @@ impl XlsxRows {
             .preferred_sheet
             .filter(|p| names.iter().any(|n| n == p));
         let (sheet, header, map) = if let Some(preferred) = preferred {
-            let header = read_header(&mut workbook, preferred, schema.anchor).map_err(broken)?;
+            let header = read_header(&mut workbook, preferred, &schema).map_err(broken)?;
             let map = header_map(&schema, header.as_ref()).map_err(|p| match p {
                 HeaderProblem::Missing(missing) => CensusError::MissingColumns {
                     sheet: Some(preferred.to_owned()),
@@ -196,7 +196,7 @@ impl XlsxRows {
             let mut lacking = Vec::new();
             let mut chosen = None;
             for name in &names {
-                let header = match read_header(&mut workbook, name, schema.anchor) {
+                let header = match read_header(&mut workbook, name, &schema) {
                     Ok(h) => h,
                     // A chart sheet or the like: it has no header row.
                     Err(XlsxError::NotAWorksheet(_)) => None,

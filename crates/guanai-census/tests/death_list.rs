@@ -447,11 +447,24 @@ fn missing_required_columns_are_named() {
         "缺少必填列：死亡日期 / missing required column(s): 死亡日期"
     );
 
+    // Headers other offices use are accepted for the same columns.
+    let path = write_file(
+        &dir,
+        "aliases.csv",
+        csv_text(
+            &["身份证号", "去世时间", "姓名"],
+            &[&[FATHER, "2024-03-15", "李建国"]],
+        )
+        .as_bytes(),
+    );
+    let list = read_death_list(&path, today()).expect("aliases are read");
+    assert_eq!(list.deaths.len(), 1, "{:?}", list.errors);
+
     let path = write_file(
         &dir,
         "neither.csv",
         csv_text(
-            &["身份证号", "去世时间", "姓名"],
+            &["证件", "日期", "姓名"],
             &[&[FATHER, "2024-03-15", "李建国"]],
         )
         .as_bytes(),
