@@ -278,6 +278,24 @@ impl Archive {
             }
             let mut kind = kind;
             let mut person_id = person_id;
+            // A new phone, account, ID number … replaces the current one of the person.
+            let implied: Option<String> = match (&fact, replaces, &person_id) {
+                (Some(f), None, Some(p)) if f.value.is_single_valued() => {
+                    sqlx::query_scalar(
+                        "SELECT fact_id FROM fact f WHERE family_id = $1 AND person_id = $2 AND kind = $3 AND retracted = FALSE \
+                         AND NOT EXISTS (SELECT 1 FROM fact n WHERE n.replaces = f.fact_id) \
+                         ORDER BY recorded_at DESC, fact_id DESC LIMIT 1",
+                    )
+                    .bind(family.as_str())
+                    .bind(p.as_str())
+                    .bind(&kind)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                }
+                _ => None,
+            };
+            let implied = implied.map(FactId::from_db);
+            let replaces = replaces.or(implied.as_ref());
             if let Some(old) = replaces {
                 let row = sqlx::query("SELECT kind, person_id FROM fact WHERE fact_id = $1 AND family_id = $2")
                     .bind(old.as_str())

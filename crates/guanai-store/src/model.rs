@@ -164,6 +164,20 @@ impl FactValue {
         )
     }
 
+    /// Kinds a person has one of at a time (a name, an ID number, a phone, an account …): a new
+    /// record of such a kind replaces the current one. Dated kinds keep their history instead.
+    pub fn is_single_valued(&self) -> bool {
+        matches!(
+            self,
+            FactValue::Identity { .. }
+                | FactValue::IdNumber { .. }
+                | FactValue::Phone { .. }
+                | FactValue::BankAccount { .. }
+                | FactValue::Living { .. }
+                | FactValue::HonorCertificate { .. }
+        )
+    }
+
     /// Facts that may stand without a person (a registration always does; a note may).
     pub fn is_family_level(&self) -> bool {
         matches!(

@@ -1223,3 +1223,94 @@ async fn census_import_is_all_or_nothing_and_idempotent_on_both_backends() {
         );
     });
 }
+
+#[tokio::test]
+async fn a_new_phone_or_id_number_replaces_the_current_one() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let id = a
+            .create_family(
+                &bereaved_family("PH-001"),
+                &Actor::new("census"),
+                "普查录入",
+            )
+            .await
+            .expect("create");
+        let file = a.family_file(&id).await.expect("file");
+        let mother = file.persons[0].person_id.clone();
+        let phone = |n: &str| NewFact {
+            person_id: Some(mother.clone()),
+            value: FactValue::Phone { number: n.into() },
+            valid_from: None,
+        };
+        a.record(&id, 1, phone("13900001111"), &Actor::new("村"), "本人变更")
+            .await
+            .expect("phone");
+        let file = a.family_file(&id).await.expect("file");
+        let phones: Vec<String> = file
+            .current(None)
+            .iter()
+            .filter_map(|f| match &f.value {
+                Some(FactValue::Phone { number }) => Some(number.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(phones, ["13900001111"], "{}", b.label);
+        assert_eq!(
+            file.facts.iter().filter(|f| f.kind == "phone").count(),
+            2,
+            "the old number stays in the history"
+        );
+        let new_number = ResidentId::build("371321", d("1968-07-05"), 22).expect("id");
+        let fact = NewFact {
+            person_id: Some(mother.clone()),
+            value: FactValue::IdNumber { number: new_number },
+            valid_from: None,
+        };
+        a.record(&id, 2, fact, &Actor::new("县"), "号码更正")
+            .await
+            .expect("id");
+        let old = ResidentId::parse(MOTHER_ID, today()).expect("id");
+        assert!(
+            a.find_by_id_number(&old).await.expect("lookup").is_empty(),
+            "{}: the old number left the index",
+            b.label
+        );
+        assert_eq!(
+            a.find_by_id_number(&new_number)
+                .await
+                .expect("lookup")
+                .len(),
+            1
+        );
+        // Dated statuses keep their history: two welfare records both stay current.
+        let welfare = NewFact {
+            person_id: Some(mother),
+            value: FactValue::Welfare {
+                dibao: false,
+                wubao: false,
+            },
+            valid_from: Some(d("2020-01-01")),
+        };
+        a.record(&id, 3, welfare, &Actor::new("县"), "退出低保")
+            .await
+            .expect("welfare");
+        let file = a.family_file(&id).await.expect("file");
+        assert_eq!(
+            file.current(None)
+                .iter()
+                .filter(|f| f.kind == "welfare")
+                .count(),
+            2
+        );
+        let at = |m_: &str| {
+            evaluate(
+                &file.engine_family(m(m_), None).expect("facts"),
+                m(m_),
+                &policy(),
+            )
+        };
+        assert!(at("2019-06").parent_services[0].contains(guanai_rules::ServiceKind::DibaoUplift));
+        assert!(!at("2020-06").parent_services[0].contains(guanai_rules::ServiceKind::DibaoUplift));
+    });
+}

@@ -178,6 +178,21 @@ pub struct FactOptions {
     /// A note on the file or on a person.
     #[arg(long)]
     note: Option<String>,
+    /// A new phone number for the person.
+    #[arg(long)]
+    phone: Option<String>,
+    /// A new bank account for payments: BANK:ACCOUNT, e.g. 临沂农商银行:6222021234567890123.
+    #[arg(long, value_name = "BANK:ACCOUNT")]
+    bank_account: Option<String>,
+    /// The person's resident ID number (checked against their birth date and sex).
+    #[arg(long)]
+    id_number: Option<String>,
+    /// Chronic illness from a date: yes|no@DATE.
+    #[arg(long, value_name = "YES|NO@DATE")]
+    chronic: Option<String>,
+    /// Living situation (居住状况), e.g. 独居.
+    #[arg(long)]
+    living: Option<String>,
 }
 
 #[derive(Args)]
@@ -383,6 +398,76 @@ impl FactOptions {
             return Ok(Some(fact(
                 FactValue::Welfare { dibao, wubao },
                 Some(on),
+                person,
+            )));
+        }
+        if let Some(number) = &self.phone {
+            let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+            if !(7..=15).contains(&digits.len())
+                || number
+                    .chars()
+                    .any(|c| !(c.is_ascii_digit() || " -+".contains(c)))
+            {
+                bail!(
+                    "--phone: expected 7 to 15 digits (spaces, hyphens and a leading + allowed), got {number}"
+                );
+            }
+            return Ok(Some(fact(
+                FactValue::Phone {
+                    number: number.trim().to_owned(),
+                },
+                None,
+                person,
+            )));
+        }
+        if let Some(text) = &self.bank_account {
+            let Some((bank, account)) = text.rsplit_once(':') else {
+                bail!("--bank-account: expected BANK:ACCOUNT")
+            };
+            let account: String = account.chars().filter(|c| !c.is_whitespace()).collect();
+            if bank.trim().is_empty()
+                || !(10..=30).contains(&account.len())
+                || !account.bytes().all(|b| b.is_ascii_digit())
+            {
+                bail!("--bank-account: expected a bank name and an account of 10 to 30 digits");
+            }
+            return Ok(Some(fact(
+                FactValue::BankAccount {
+                    bank: bank.trim().to_owned(),
+                    account,
+                },
+                None,
+                person,
+            )));
+        }
+        if let Some(text) = &self.id_number {
+            let number = if text.len() == 15 {
+                ResidentId::from_legacy(text, today())
+            } else {
+                ResidentId::parse(text, today())
+            }
+            .map_err(|e| anyhow::anyhow!("--id-number: {e}"))?;
+            return Ok(Some(fact(FactValue::IdNumber { number }, None, person)));
+        }
+        if let Some(text) = &self.chronic {
+            let (value, on) = split_at_date("chronic", text)?;
+            let chronically_ill = match value {
+                "yes" => true,
+                "no" => false,
+                other => bail!("--chronic: expected yes or no, got {other}"),
+            };
+            return Ok(Some(fact(
+                FactValue::Health { chronically_ill },
+                Some(on),
+                person,
+            )));
+        }
+        if let Some(text) = &self.living {
+            return Ok(Some(fact(
+                FactValue::Living {
+                    situation: text.trim().to_owned(),
+                },
+                None,
                 person,
             )));
         }
@@ -618,8 +703,9 @@ pub fn family_cmd(archive: &ArchiveArgs, command: FamilyCommand) -> Result<ExitC
             FamilyCommand::Record(args) => {
                 let family = family_id(&args.family)?;
                 let fact = args.fact.to_fact(person_id(args.person.as_deref())?)?.context(
-                    "say what to record: --death, --later-child, --disability, --moved, --welfare or --note",
+                    "say what to record: --death, --later-child, --disability, --moved, --welfare, --phone, --bank-account, --id-number, --chronic, --living or --note",
                 )?;
+                check_id_agrees(&store, &family, &fact).await?;
                 let (fact_id, version) = store.record(&family, args.expected_version, fact, &archive.actor(), &args.reason).await?;
                 println!("已记录 {fact_id}；家庭版本 {version} / recorded {fact_id}; family version {version}");
                 ExitCode::SUCCESS
@@ -631,9 +717,12 @@ pub fn family_cmd(archive: &ArchiveArgs, command: FamilyCommand) -> Result<ExitC
                     None
                 } else {
                     Some(args.fact_options.to_fact(person_id(args.person.as_deref())?)?.context(
-                        "give the corrected value (--death, --later-child, --disability, --moved, --welfare, --note) or --withdraw",
+                        "give the corrected value (--death, --later-child, --disability, --moved, --welfare, --phone, --bank-account, --id-number, --chronic, --living, --note) or --withdraw",
                     )?)
                 };
+                if let Some(fact) = &replacement {
+                    check_id_agrees(&store, &family, fact).await?;
+                }
                 let (fact_id, version) =
                     store.correct(&family, args.expected_version, &old, replacement, &archive.actor(), &args.reason).await?;
                 println!("已更正：{fact_id} 取代 {old}；家庭版本 {version} / {fact_id} replaces {old}; family version {version}");
@@ -643,6 +732,32 @@ pub fn family_cmd(archive: &ArchiveArgs, command: FamilyCommand) -> Result<ExitC
         store.db().close().await;
         Ok(code)
     })
+}
+
+/// A recorded ID number must agree with the person's birth date and sex on file.
+async fn check_id_agrees(store: &Archive, family: &FamilyId, fact: &NewFact) -> Result<()> {
+    let (FactValue::IdNumber { number }, Some(person)) = (&fact.value, &fact.person_id) else {
+        return Ok(());
+    };
+    let file = store.family_file(family).await?;
+    let identity = file
+        .people(None)
+        .into_iter()
+        .find(|p| p.person_id == person)
+        .and_then(|p| {
+            p.facts.iter().find_map(|f| match &f.value {
+                Some(FactValue::Identity {
+                    sex, birth_date, ..
+                }) => Some((*sex, *birth_date)),
+                _ => None,
+            })
+        });
+    if let Some((sex, birth)) = identity {
+        number
+            .check_agrees(birth, sex)
+            .map_err(|e| anyhow::anyhow!("--id-number: {e}"))?;
+    }
+    Ok(())
 }
 
 async fn resolve(store: &Archive, key: &str) -> Result<FamilyId> {

@@ -49,7 +49,7 @@ enum Command {
     Import(archive_cmd::ImportArgs),
     /// The family archive (专门档案): show, list, record and correct facts.
     #[command(subcommand)]
-    Family(archive_cmd::FamilyCommand),
+    Family(Box<archive_cmd::FamilyCommand>),
     /// Contact persons per area and level (联系人, 二(一)).
     #[command(subcommand)]
     Contact(archive_cmd::ContactCommand),
@@ -234,7 +234,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Policy(PolicyCommand::Show(args)) => policy_show(args),
         Command::Id(IdCommand::Check { numbers }) => id_check(&numbers),
         Command::Import(args) => archive_cmd::import_cmd(&cli.archive, args),
-        Command::Family(command) => archive_cmd::family_cmd(&cli.archive, command),
+        Command::Family(command) => archive_cmd::family_cmd(&cli.archive, *command),
         Command::Contact(command) => archive_cmd::contact_cmd(&cli.archive, command),
         Command::Export(args) => archive_cmd::export_cmd(&cli.archive, args),
         Command::Backup { file } => archive_cmd::backup_cmd(&cli.archive, &file),

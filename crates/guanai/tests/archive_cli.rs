@@ -497,3 +497,66 @@ fn an_import_killed_midway_leaves_the_archive_as_it_was() {
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert_eq!(families_listed(&data), 6001);
 }
+
+#[test]
+fn contact_details_are_recorded_checked_and_sealed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let csv = write_csv(dir.path(), "a.csv", &bereaved_rows("YN-001", 1));
+    assert!(
+        run(&data, &["import", csv.to_str().expect("path")])
+            .status
+            .success()
+    );
+    let family = family_id_of(&data);
+    let shown = stdout(&run(&data, &["family", "show", &family]));
+    let version = version_of(&shown).to_string();
+    let mother = shown
+        .lines()
+        .find(|l| l.trim_start().starts_with("母亲"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("mother's person id")
+        .to_owned();
+    let record = |extra: &[&str], version: &str| {
+        let mut args = vec![
+            "family",
+            "record",
+            family.as_str(),
+            "--person",
+            mother.as_str(),
+            "--expected-version",
+            version,
+            "--reason",
+            "本人申请变更",
+        ];
+        args.extend_from_slice(extra);
+        run(&data, &args)
+    };
+    let o = record(&["--phone", "139-0000-1111"], &version);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = record(
+        &["--bank-account", "中国农业银行临沂分行:6228480000000000017"],
+        "2",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = record(&["--phone", "12"], "3");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--phone"), "{}", stderr(&o));
+    let wrong_person = id("1958-01-30", 3, Sex::Male);
+    let o = record(&["--id-number", &wrong_person], "3");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an ID number of another birth date and sex is refused"
+    );
+    assert!(stderr(&o).contains("--id-number"), "{}", stderr(&o));
+    let after = stdout(&run(&data, &["family", "show", &family]));
+    assert!(
+        after.contains("139****1111") && after.contains("6228 **** **** 0017"),
+        "{after}"
+    );
+    assert!(
+        after.contains("138****5678") && after.contains("[已被更正]"),
+        "the old phone stays in the history, marked replaced"
+    );
+}
