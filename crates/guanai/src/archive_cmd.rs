@@ -23,7 +23,12 @@ use jiff::civil::Date;
 #[derive(Args, Clone)]
 pub struct ArchiveArgs {
     /// Database URL: sqlite://PATH or postgres://… (default: SQLite in the data directory).
-    #[arg(long, env = "GUANAI_DATABASE_URL", global = true)]
+    #[arg(
+        long,
+        env = "GUANAI_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
     database: Option<String>,
     /// Data directory for the default SQLite database and the key file.
     #[arg(

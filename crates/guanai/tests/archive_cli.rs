@@ -560,3 +560,15 @@ fn contact_details_are_recorded_checked_and_sealed() {
         "the old phone stays in the history, marked replaced"
     );
 }
+
+#[test]
+fn help_never_shows_a_database_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = guanai(dir.path())
+        .env("GUANAI_DATABASE_URL", "postgres://guanai:s3cret@db/guanai")
+        .arg("--help")
+        .output()
+        .expect("runs");
+    assert!(o.status.success());
+    assert!(!stdout(&o).contains("s3cret"));
+}
