@@ -1657,17 +1657,7 @@ mod census {
     ) -> io::Result<[u8; 20]> {
         let id = match id {
             Some(id) => id,
-            None => {
-                let half: u16 = rng.random_range(0..500);
-                let sequence = match sex {
-                    Sex::Male => 2 * half + 1,
-                    Sex::Female => 2 * half,
-                };
-                let built = ResidentId::build(address, birth, sequence)
-                    .map_err(|e| io::Error::other(format!("generated ID number: {e}")))?;
-                <[u8; 18]>::try_from(built.as_str().as_bytes())
-                    .map_err(|_| io::Error::other("generated ID number is not 18 characters"))?
-            }
+            None => super::id_number(rng, address, birth, sex)?,
         };
         let mut number = [0u8; 20];
         number[..18].copy_from_slice(&id);
