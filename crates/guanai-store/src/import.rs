@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use guanai_census::{CensusFamily, CensusPerson, RowError};
+use guanai_rules::ResidentId;
 
 use crate::archive::{Archive, ID_NUMBER_DOMAIN, now_micros};
 use crate::error::StoreError;
@@ -88,17 +89,19 @@ where
                 existing.extend(q.build_query_as::<(String, String, String, Option<Vec<u8>>)>().fetch_all(&mut *tx).await?);
             }
             // 2. Persons already registered: blind indexes under every key.
-            let mut indexes: Vec<[u8; 32]> = Vec::new();
+            let mut numbers: HashMap<[u8; 32], ResidentId> = HashMap::new();
             for f in &batch {
                 for p in &f.members {
                     if let Some(number) = p.id_number {
                         for (key_id, _) in archive.keys().keys() {
-                            indexes.push(archive.keys().blind_index_with(key_id, ID_NUMBER_DOMAIN, number.as_str())?);
+                            numbers.insert(archive.keys().blind_index_with(key_id, ID_NUMBER_DOMAIN, number.as_str())?, number);
                         }
                     }
                 }
             }
-            let mut registered: HashMap<Vec<u8>, String> = HashMap::new();
+            // ID number -> the archive family it is already registered in.
+            let mut registered: HashMap<ResidentId, String> = HashMap::new();
+            let indexes: Vec<&[u8; 32]> = numbers.keys().collect();
             for chunk in indexes.chunks(crate::write::ROWS_PER_INSERT) {
                 let mut q = sqlx::QueryBuilder::new("SELECT blind_index, family_id FROM person_lookup WHERE blind_index IN (");
                 let mut list = q.separated(", ");
@@ -107,7 +110,11 @@ where
                 }
                 list.push_unseparated(")");
                 let rows: Vec<(Vec<u8>, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-                registered.extend(rows);
+                for (index, family_id) in rows {
+                    if let Some(number) = <[u8; 32]>::try_from(index.as_slice()).ok().and_then(|i| numbers.get(&i)) {
+                        registered.insert(*number, family_id);
+                    }
+                }
             }
             // 3. Check each family, plan the new ones.
             let mut plans = Vec::with_capacity(batch.len());
@@ -128,18 +135,13 @@ where
                 }
                 let mut clash = false;
                 for person in &family.members {
-                    let Some(number) = person.id_number else { continue };
-                    for (key_id, _) in archive.keys().keys() {
-                        let index = archive.keys().blind_index_with(key_id, ID_NUMBER_DOMAIN, number.as_str())?;
-                        if let Some(other) = registered.get(index.as_slice()) {
-                            clash = true;
-                            report.errors.push(RowError::new(
-                                person.row,
-                                "公民身份号码",
-                                format!("该公民身份号码已登记在档案家庭 {other} 中"),
-                            ));
-                            break;
-                        }
+                    if let Some(other) = person.id_number.and_then(|n| registered.get(&n)) {
+                        clash = true;
+                        report.errors.push(RowError::new(
+                            person.row,
+                            "公民身份号码",
+                            format!("该公民身份号码已登记在档案家庭 {other} 中"),
+                        ));
                     }
                 }
                 if clash || (!report.errors.is_empty() && !options.partial) {
