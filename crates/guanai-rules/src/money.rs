@@ -13,6 +13,29 @@ impl Fen {
     pub fn get(self) -> i64 {
         self.0
     }
+
+    /// An amount in yuan as people type it: `2360`, `2360.5`, `2360.50` (at most two decimals,
+    /// not negative, below 10^13 yuan). Integer arithmetic only.
+    pub fn parse_yuan(text: &str) -> Option<Fen> {
+        let text = text.trim();
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        if whole.is_empty()
+            || whole.len() > 13
+            || frac.len() > 2
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || (text.contains('.') && frac.is_empty())
+        {
+            return None;
+        }
+        let whole: i64 = whole.parse().ok()?;
+        let cents: i64 = match frac.len() {
+            0 => 0,
+            1 => frac.parse::<i64>().ok()? * 10,
+            _ => frac.parse().ok()?,
+        };
+        Some(Fen(whole * 100 + cents))
+    }
 }
 
 impl Add for Fen {
@@ -59,6 +82,31 @@ impl fmt::Display for Fen {
 impl fmt::Debug for Fen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Fen({})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::Fen;
+
+    #[test]
+    fn yuan_as_typed() {
+        assert_eq!(Fen::parse_yuan("2360"), Some(Fen(236000)));
+        assert_eq!(Fen::parse_yuan("2360.5"), Some(Fen(236050)));
+        assert_eq!(Fen::parse_yuan(" 0.01 "), Some(Fen(1)));
+        for bad in [
+            "",
+            ".5",
+            "5.",
+            "1.234",
+            "-3",
+            "1e3",
+            "12,00",
+            "１２",
+            "99999999999999",
+        ] {
+            assert_eq!(Fen::parse_yuan(bad), None, "{bad}");
+        }
     }
 }
 

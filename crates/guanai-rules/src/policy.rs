@@ -1,6 +1,8 @@
 //! Policy packs: every parameter of the rules as data with start months (rates, grant amounts,
-//! ages, cut-off dates, service parameters, adjustment weights), loaded from TOML and checked for
-//! consistency. Formulas live in [`crate::engine`]; nothing here computes an entitlement.
+//! ages, cut-off dates, service parameters incl. the counties' medical relief tables (二(三)) and
+//! the funeral cap (二(五)), the arrears limit of payment runs, adjustment weights), loaded from
+//! TOML and checked for consistency. Formulas live in [`crate::engine`] and [`crate::claims`];
+//! nothing here computes an entitlement.
 
 use std::fmt;
 
@@ -8,6 +10,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::area::CountyCode;
 use crate::calendar::{Month, parse_date};
 use crate::facts::{DisabilityGrade, Hukou};
 use crate::money::Fen;
@@ -20,6 +23,9 @@ const EMBEDDED: &[(&str, &str)] = &[(
 
 /// The largest amount a pack may state (1,000,000 yuan), so that sums can never overflow.
 const MAX_FEN: i64 = 100_000_000;
+
+/// The most months a payment run may reach back for arrears (20 years).
+const MAX_ARREARS_MONTHS: u16 = 240;
 
 /// Why a policy pack cannot be used. `key` is the TOML key path.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -116,6 +122,20 @@ impl Ratio {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// `amount × ratio`, rounded DOWN to the fen (toward −∞), so that a payer applying a
+    /// ratio never pays more than the ratio gives; saturates at the bounds of `i64`.
+    pub fn apply_floor(&self, amount: Fen) -> Fen {
+        let product = i128::from(amount.get()) * i128::from(self.numerator);
+        // `denominator > 0` is guaranteed by `parse`, the only constructor.
+        let quotient = product.div_euclid(i128::from(self.denominator));
+        Fen(i64::try_from(quotient).unwrap_or(if quotient < 0 { i64::MIN } else { i64::MAX }))
+    }
+
+    /// Whether `0 < ratio ≤ 1`.
+    fn is_proper_share(&self) -> bool {
+        self.numerator > 0 && self.numerator <= self.denominator
+    }
 }
 
 impl fmt::Debug for Ratio {
@@ -210,13 +230,37 @@ impl OneTimeAmounts {
     }
 }
 
+/// One county's medical relief parameters (二(三)), in force from `from` until the county's next
+/// row. The notice leaves ratio and cap to each county (spec §6: no default amount).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MedicalReliefRow {
+    pub county: CountyCode,
+    pub from: Month,
+    /// The share of the personal burden after insurance that is relieved, `0 < ratio ≤ 1`.
+    pub ratio: Ratio,
+    /// The most relief per parent and calendar year (> 0).
+    pub annual_cap: Fen,
+}
+
 /// Parameters of the service entitlements (spec §6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceParams {
     pub dibao_uplift: Ratio,
-    pub medical_relief_ratio: Option<Ratio>,
-    pub medical_relief_annual_cap: Option<Fen>,
+    /// 二(三) medical relief, per county; each county's rows in increasing `from` order.
+    /// Look rows up with [`Policy::medical_relief`].
+    pub medical_relief: Vec<MedicalReliefRow>,
+    /// 二(五) funeral reimbursement cap per deceased parent; `None`: the invoice of the basic
+    /// funeral service fees is reimbursed in full.
+    pub funeral_reimbursement_cap: Option<Fen>,
     pub orphan_visits: bool,
+}
+
+/// Parameters of payment runs (the notice is silent; stated defaults of the pack).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentParams {
+    /// How many months before its own month a payment run still pays arrears (补发), 0–240;
+    /// 0 means no arrears. See [`Policy::earliest_arrears_month`].
+    pub arrears_limit_months: u16,
 }
 
 /// Weights of the dynamic adjustment (spec §7).
@@ -243,6 +287,7 @@ pub struct Policy {
     pub local_rate: Vec<RateRow>,
     pub one_time: OneTimeAmounts,
     pub services: ServiceParams,
+    pub payments: PaymentParams,
     pub adjustment: AdjustmentWeights,
 }
 
@@ -289,6 +334,26 @@ impl Policy {
         };
         rows.iter().rev().find(|r| r.from <= month)
     }
+
+    /// The medical relief parameters (二(三)) `county` has in force in `month`: its row with the
+    /// latest `from` not after `month`. `None` when the county has set none for that month.
+    pub fn medical_relief(&self, county: CountyCode, month: Month) -> Option<&MedicalReliefRow> {
+        self.services
+            .medical_relief
+            .iter()
+            .rev()
+            .find(|r| r.county == county && r.from <= month)
+    }
+
+    /// The earliest month for which a payment run for `run_month` still pays arrears (补发):
+    /// `run_month` minus `payments.arrears_limit_months` months (saturating at 0001-01).
+    /// A run for month R pays arrears for exactly the months M with
+    /// `earliest_arrears_month(R) <= M < R`, i.e. `1 <= M.months_until(R) <= arrears_limit_months`:
+    /// with the default 24, a run for 2026-12 pays arrears for 2024-12 through 2026-11, and not
+    /// for 2024-11. With a limit of 0 this is `run_month` itself: no arrears.
+    pub fn earliest_arrears_month(&self, run_month: Month) -> Month {
+        (0..self.payments.arrears_limit_months).fold(run_month, |m, _| m.prev())
+    }
 }
 
 /// The TOML shape, before checking.
@@ -307,6 +372,9 @@ mod raw {
         local_rate: Vec<Row>,
         one_time: OneTime,
         services: Services,
+        #[serde(default)]
+        medical_relief: Vec<MedicalRelief>,
+        payments: Payments,
         adjustment: Adjustment,
     }
 
@@ -358,10 +426,24 @@ mod raw {
     #[serde(deny_unknown_fields)]
     struct Services {
         dibao_uplift: String,
-        medical_relief_ratio: Option<String>,
-        medical_relief_annual_cap_fen: Option<i64>,
+        funeral_reimbursement_cap_fen: Option<i64>,
         #[serde(default = "yes")]
         orphan_visits: bool,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct MedicalRelief {
+        county: String,
+        from: String,
+        ratio: String,
+        annual_cap_fen: i64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Payments {
+        arrears_limit_months: i64,
     }
 
     fn yes() -> bool {
@@ -447,6 +529,58 @@ mod raw {
         Ok(out)
     }
 
+    /// 二(三) rows: a Linyi county, a month not before the Linyi start, a ratio in (0, 1], a
+    /// positive cap; each county's rows in increasing month order.
+    fn medical_relief(
+        rows: Vec<MedicalRelief>,
+        start: Month,
+    ) -> Result<Vec<MedicalReliefRow>, PolicyError> {
+        let mut out: Vec<MedicalReliefRow> = Vec::with_capacity(rows.len());
+        for (i, row) in rows.into_iter().enumerate() {
+            let key = format!("medical_relief[{i}]");
+            let county = CountyCode::parse(&row.county)
+                .map_err(|e| invalid(format!("{key}.county"), e.to_string()))?;
+            let from = month(&format!("{key}.from"), &row.from)?;
+            if from < start {
+                return Err(invalid(
+                    format!("{key}.from"),
+                    format!("{from} is before the notice's relief starts (pack.start = {start})"),
+                ));
+            }
+            if let Some(prev) = out.iter().rev().find(|r| r.county == county)
+                && from <= prev.from
+            {
+                return Err(invalid(
+                    format!("{key}.from"),
+                    format!(
+                        "rows of county {county} must be in increasing month order, but {from} is not after {}",
+                        prev.from
+                    ),
+                ));
+            }
+            let ratio_key = format!("{key}.ratio");
+            let ratio = ratio(&ratio_key, &row.ratio)?;
+            if !ratio.is_proper_share() {
+                return Err(invalid(
+                    ratio_key,
+                    format!("a relief ratio must lie in (0, 1], not {:?}", ratio.text()),
+                ));
+            }
+            let cap_key = format!("{key}.annual_cap_fen");
+            let annual_cap = fen(&cap_key, row.annual_cap_fen)?;
+            if annual_cap.get() < 1 {
+                return Err(invalid(cap_key, "must be at least 1 fen"));
+            }
+            out.push(MedicalReliefRow {
+                county,
+                from,
+                ratio,
+                annual_cap,
+            });
+        }
+        Ok(out)
+    }
+
     impl Pack {
         pub fn check(self) -> Result<Policy, PolicyError> {
             let h = self.pack;
@@ -507,17 +641,34 @@ mod raw {
                 ],
             };
             let s = self.services;
+            let funeral_key = "services.funeral_reimbursement_cap_fen";
+            let funeral_reimbursement_cap = s
+                .funeral_reimbursement_cap_fen
+                .map(|v| fen(funeral_key, v))
+                .transpose()?;
+            if funeral_reimbursement_cap.is_some_and(|cap| cap.get() < 1) {
+                return Err(invalid(
+                    funeral_key,
+                    "must be at least 1 fen (leave it out to reimburse the invoice in full)",
+                ));
+            }
             let services = ServiceParams {
                 dibao_uplift: ratio("services.dibao_uplift", &s.dibao_uplift)?,
-                medical_relief_ratio: s
-                    .medical_relief_ratio
-                    .map(|r| ratio("services.medical_relief_ratio", &r))
-                    .transpose()?,
-                medical_relief_annual_cap: s
-                    .medical_relief_annual_cap_fen
-                    .map(|v| fen("services.medical_relief_annual_cap_fen", v))
-                    .transpose()?,
+                medical_relief: medical_relief(self.medical_relief, start)?,
+                funeral_reimbursement_cap,
                 orphan_visits: s.orphan_visits,
+            };
+            let limit = self.payments.arrears_limit_months;
+            let payments = PaymentParams {
+                arrears_limit_months: u16::try_from(limit)
+                    .ok()
+                    .filter(|v| *v <= MAX_ARREARS_MONTHS)
+                    .ok_or_else(|| {
+                        invalid(
+                            "payments.arrears_limit_months",
+                            format!("{limit} months is outside 0..={MAX_ARREARS_MONTHS}"),
+                        )
+                    })?,
             };
             let a = self.adjustment;
             let adjustment = AdjustmentWeights {
@@ -552,6 +703,7 @@ mod raw {
                 local_rate,
                 one_time,
                 services,
+                payments,
                 adjustment,
             })
         }
@@ -683,6 +835,241 @@ mod tests {
         let err =
             with("bereaved_grant = 1000000", "bereaved_grant = \"1000000\"").expect_err("type");
         assert!(err.to_string().contains("bereaved_grant"), "{err}");
+    }
+
+    fn with_rows(rows: &str) -> Result<Policy, PolicyError> {
+        Policy::from_toml(&format!("{LINYI}\n{rows}"))
+    }
+
+    fn relief_row(county: &str, from: &str, ratio: &str, cap: i64) -> String {
+        format!(
+            "[[medical_relief]]\ncounty = \"{county}\"\nfrom = \"{from}\"\nratio = \"{ratio}\"\nannual_cap_fen = {cap}\n"
+        )
+    }
+
+    fn county(code: &str) -> CountyCode {
+        CountyCode::parse(code).expect("test county")
+    }
+
+    #[test]
+    fn the_embedded_pack_sets_no_county_relief_and_24_months_of_arrears() {
+        let p = Policy::embedded("linyi-2014").expect("embedded pack");
+        assert!(p.services.medical_relief.is_empty());
+        assert_eq!(p.services.funeral_reimbursement_cap, None);
+        assert_eq!(p.payments.arrears_limit_months, 24);
+        assert!(p.medical_relief(county("371302"), m("2020-01")).is_none());
+    }
+
+    #[test]
+    fn the_commented_medical_relief_example_loads_when_uncommented() {
+        let example = [
+            "# [[medical_relief]]",
+            "# county = \"371302\"          # 兰山区",
+            "# from = \"2014-10\"",
+            "# ratio = \"50%\"              # of the personal burden after insurance; 0 < ratio <= 1",
+            "# annual_cap_fen = 1000000   # per parent and calendar year",
+        ]
+        .join("\n");
+        let uncommented = example.replace("\n# ", "\n").replacen("# ", "", 1);
+        let p = with(&example, &uncommented).expect("the example is a valid row");
+        let row = p
+            .medical_relief(county("371302"), m("2014-10"))
+            .expect("row");
+        assert_eq!(row.ratio.text(), "50%");
+        assert_eq!(row.ratio.apply_floor(Fen(12345)), Fen(6172));
+        assert_eq!(row.annual_cap, Fen(1000000));
+        let cap = with(
+            "# funeral_reimbursement_cap_fen = 300000",
+            "funeral_reimbursement_cap_fen = 300000",
+        )
+        .expect("cap");
+        assert_eq!(cap.services.funeral_reimbursement_cap, Some(Fen(300000)));
+    }
+
+    #[test]
+    fn the_medical_relief_row_in_force_is_the_county_s_latest_started_one() {
+        let p = with_rows(
+            &[
+                relief_row("371302", "2015-01", "50%", 1000000),
+                relief_row("371321", "2014-10", "1/3", 500000),
+                relief_row("371302", "2018-07", "60%", 1500000),
+            ]
+            .concat(),
+        )
+        .expect("pack with rows");
+        let lanshan = county("371302");
+        assert!(p.medical_relief(lanshan, m("2014-12")).is_none());
+        assert_eq!(
+            p.medical_relief(lanshan, m("2015-01"))
+                .map(|r| r.annual_cap),
+            Some(Fen(1000000))
+        );
+        assert_eq!(
+            p.medical_relief(lanshan, m("2018-06"))
+                .map(|r| r.annual_cap),
+            Some(Fen(1000000))
+        );
+        assert_eq!(
+            p.medical_relief(lanshan, m("2018-07"))
+                .map(|r| r.annual_cap),
+            Some(Fen(1500000))
+        );
+        assert_eq!(
+            p.medical_relief(county("371321"), m("2030-01"))
+                .map(|r| r.ratio.text().to_owned()),
+            Some("1/3".to_owned())
+        );
+        assert!(p.medical_relief(county("371311"), m("2030-01")).is_none());
+    }
+
+    #[test]
+    fn medical_relief_rows_name_the_bad_key() {
+        let one = |county: &str, from: &str, ratio: &str, cap: i64| {
+            key_of(with_rows(&relief_row(county, from, ratio, cap)))
+        };
+        let err = with_rows(&relief_row("371302", "2014-10", "150%", 1000000)).expect_err("150%");
+        assert_eq!(
+            err.to_string(),
+            "policy key `medical_relief[0].ratio`: a relief ratio must lie in (0, 1], not \"150%\""
+        );
+        assert_eq!(one("371302", "2014-10", "0%", 1), "medical_relief[0].ratio");
+        assert_eq!(
+            one("371302", "2014-10", "0/3", 1),
+            "medical_relief[0].ratio"
+        );
+        assert_eq!(
+            one("371302", "2014-10", "half", 1),
+            "medical_relief[0].ratio"
+        );
+        assert_eq!(
+            one("371399", "2014-10", "50%", 1),
+            "medical_relief[0].county"
+        );
+        assert_eq!(one("3713", "2014-10", "50%", 1), "medical_relief[0].county");
+        assert_eq!(one("371302", "2014-13", "50%", 1), "medical_relief[0].from");
+        assert_eq!(one("371302", "2014-09", "50%", 1), "medical_relief[0].from");
+        assert_eq!(
+            one("371302", "2014-10", "50%", 0),
+            "medical_relief[0].annual_cap_fen"
+        );
+        assert_eq!(
+            one("371302", "2014-10", "50%", -1),
+            "medical_relief[0].annual_cap_fen"
+        );
+        let err = with_rows(&relief_row("371399", "2014-10", "50%", 1)).expect_err("county");
+        assert!(
+            err.to_string()
+                .contains("371399 is not a Linyi county-level code"),
+            "{err}"
+        );
+        let unordered = [
+            relief_row("371302", "2016-01", "50%", 1),
+            relief_row("371321", "2015-01", "50%", 1),
+            relief_row("371302", "2016-01", "60%", 1),
+        ]
+        .concat();
+        assert_eq!(key_of(with_rows(&unordered)), "medical_relief[2].from");
+        let err = with_rows(
+            &relief_row("371302", "2014-10", "50%", 1).replace("annual_cap_fen", "anual_cap_fen"),
+        )
+        .expect_err("typo");
+        assert!(err.to_string().contains("anual_cap_fen"), "{err}");
+    }
+
+    #[test]
+    fn a_relief_ratio_of_one_and_the_smallest_cap_are_accepted() {
+        let p = with_rows(&relief_row("371302", "2014-10", "100%", 1)).expect("100%, 1 fen");
+        assert_eq!(p.services.medical_relief.len(), 1);
+    }
+
+    #[test]
+    fn the_old_single_medical_relief_keys_are_rejected_by_name() {
+        let err = with(
+            "dibao_uplift = \"30%\"",
+            "dibao_uplift = \"30%\"\nmedical_relief_ratio = \"50%\"",
+        )
+        .expect_err("removed key");
+        assert!(err.to_string().contains("medical_relief_ratio"), "{err}");
+    }
+
+    #[test]
+    fn the_funeral_cap_must_be_positive_when_set() {
+        let set = |v: &str| {
+            with(
+                "# funeral_reimbursement_cap_fen = 300000",
+                &format!("funeral_reimbursement_cap_fen = {v}"),
+            )
+        };
+        assert_eq!(key_of(set("0")), "services.funeral_reimbursement_cap_fen");
+        assert_eq!(
+            key_of(set("-100")),
+            "services.funeral_reimbursement_cap_fen"
+        );
+        assert_eq!(
+            key_of(set("100000001")),
+            "services.funeral_reimbursement_cap_fen"
+        );
+        assert_eq!(
+            set("1").map(|p| p.services.funeral_reimbursement_cap),
+            Ok(Some(Fen(1)))
+        );
+    }
+
+    #[test]
+    fn the_arrears_limit_is_checked_by_name() {
+        let set = |v: &str| {
+            with(
+                "arrears_limit_months = 24",
+                &format!("arrears_limit_months = {v}"),
+            )
+        };
+        assert_eq!(key_of(set("-1")), "payments.arrears_limit_months");
+        let err = set("241").expect_err("too far");
+        assert_eq!(
+            err.to_string(),
+            "policy key `payments.arrears_limit_months`: 241 months is outside 0..=240"
+        );
+        assert_eq!(set("240").map(|p| p.payments.arrears_limit_months), Ok(240));
+        assert_eq!(set("0").map(|p| p.payments.arrears_limit_months), Ok(0));
+        let missing =
+            LINYI
+                .replacen("[payments]", "", 1)
+                .replacen("arrears_limit_months = 24", "", 1);
+        let err = Policy::from_toml(&missing).expect_err("missing");
+        assert!(err.to_string().contains("payments"), "{err}");
+    }
+
+    #[test]
+    fn arrears_reach_back_exactly_the_limit() {
+        let p = Policy::embedded("linyi-2014").expect("pack");
+        let run = m("2026-12");
+        let earliest = p.earliest_arrears_month(run);
+        assert_eq!(earliest, m("2024-12"));
+        assert_eq!(earliest.months_until(run), 24);
+        assert!(m("2024-11") < earliest);
+        assert_eq!(p.earliest_arrears_month(m("2026-01")), m("2024-01"));
+        let none = with("arrears_limit_months = 24", "arrears_limit_months = 0").expect("0");
+        assert_eq!(none.earliest_arrears_month(run), run);
+        let max = with("arrears_limit_months = 24", "arrears_limit_months = 240").expect("240");
+        assert_eq!(max.earliest_arrears_month(run), m("2006-12"));
+        assert_eq!(p.earliest_arrears_month(m("0002-06")), m("0001-01"));
+    }
+
+    #[test]
+    fn ratios_round_down_to_the_fen() {
+        let third = Ratio::parse("1/3").expect("1/3");
+        assert_eq!(third.apply_floor(Fen(33333)), Fen(11111));
+        assert_eq!(third.apply_floor(Fen(33334)), Fen(11111));
+        assert_eq!(third.apply_floor(Fen(33335)), Fen(11111));
+        assert_eq!(third.apply_floor(Fen(33336)), Fen(11112));
+        let half = Ratio::parse("50%").expect("50%");
+        assert_eq!(half.apply_floor(Fen(1)), Fen(0));
+        assert_eq!(half.apply_floor(Fen(-1)), Fen(-1));
+        let whole = Ratio::parse("100%").expect("100%");
+        assert_eq!(whole.apply_floor(Fen(i64::MAX)), Fen(i64::MAX));
+        let odd = Ratio::parse("33.3%").expect("33.3%");
+        assert_eq!(odd.apply_floor(Fen(1000)), Fen(333));
+        assert_eq!(odd.apply_floor(Fen(1001)), Fen(333));
     }
 
     #[test]
