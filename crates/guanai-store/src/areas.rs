@@ -30,3 +30,11 @@ pub async fn seed(db: &Db) -> Result<(), StoreError> {
     });
     Ok(())
 }
+
+/// The name of an area by code.
+pub async fn name_of(archive: &crate::Archive, code: &str) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = crate::on_db!(archive.db(), pool => {
+        sqlx::query_as("SELECT name FROM area WHERE code = $1").bind(code).fetch_optional(pool).await?
+    });
+    Ok(row.map(|r| r.0))
+}

@@ -13,6 +13,7 @@ pub mod file;
 pub mod import;
 pub mod matching;
 pub mod model;
+pub mod pay;
 pub mod rotate;
 pub mod write;
 

@@ -69,6 +69,38 @@ impl Archive {
         Ok(findings)
     }
 
+    /// Keeps reported deaths the archive does not reflect as flags: a payment run blocks any
+    /// transfer to a flagged person until the death is recorded (or the report found wrong and
+    /// the flag's date recorded as it is). Returns how many flags are new.
+    pub async fn flag_deaths(
+        &self,
+        findings: &[DeathFinding],
+        source: &str,
+        actor: &crate::model::Actor,
+    ) -> Result<u64, StoreError> {
+        let now = crate::archive::now_micros();
+        let mut added = 0;
+        for f in findings {
+            let inserted = on_db!(self.db(), pool => {
+                sqlx::query(
+                    "INSERT INTO death_flag (person_id, family_id, reported, source, recorded_at, recorded_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id, reported) DO NOTHING",
+                )
+                .bind(f.person_id.as_str())
+                .bind(f.family_id.as_str())
+                .bind(f.reported.to_string())
+                .bind(source)
+                .bind(now)
+                .bind(&actor.name)
+                .execute(pool)
+                .await?
+                .rows_affected()
+            });
+            added += inserted;
+        }
+        Ok(added)
+    }
+
     /// Resident ID numbers registered in more than one family (across counties too).
     pub async fn duplicates(&self) -> Result<Vec<Duplicate>, StoreError> {
         let groups: Vec<(Vec<u8>,)> = on_db!(self.db(), pool => {

@@ -2,6 +2,10 @@
 //! 127.0.0.1:5432, or `GUANAI_TEST_POSTGRES`); without PostgreSQL the PostgreSQL half is skipped
 //! with a message, except in CI (`CI` set), where it fails.
 
+mod support;
+
+use support::{cleanup, postgres, postgres_with, sqlite, sqlite_with};
+
 use guanai_crypto::{Algorithm, Keyring};
 use guanai_rules::{
     Category, DisabilityGrade, Hukou, Month, Policy, ResidentId, Sex, VillageCode, evaluate,
@@ -107,103 +111,6 @@ fn bereaved_family(no: &str) -> NewFamily {
         ],
         import_hash: None,
     }
-}
-
-struct Backend {
-    archive: Archive,
-    label: &'static str,
-    sqlite_file: Option<std::path::PathBuf>,
-    pg_drop: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn sqlite() -> Backend {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("data").join("guanai.db");
-    let archive = Archive::open(
-        &format!("sqlite://{}", path.display()),
-        Keyring::generate(Algorithm::Aes256Gcm),
-    )
-    .await
-    .expect("open sqlite");
-    Backend {
-        archive,
-        label: "sqlite",
-        sqlite_file: Some(path),
-        pg_drop: None,
-        _dir: Some(dir),
-    }
-}
-
-async fn postgres() -> Option<Backend> {
-    let admin = std::env::var("GUANAI_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let name = format!("guanai_t_{:016x}", rand_suffix());
-    let created = async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&admin).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await?;
-        conn.close().await
-    }
-    .await;
-    if let Err(e) = created {
-        if std::env::var_os("CI").is_some() {
-            panic!("PostgreSQL is required in CI but not reachable at {admin}: {e}");
-        }
-        eprintln!(
-            "SKIPPED the PostgreSQL half of this test: PostgreSQL not reachable at {admin}: {e}"
-        );
-        return None;
-    }
-    let url = match admin.rfind('/') {
-        Some(i) => format!("{}/{name}", &admin[..i]),
-        None => return None,
-    };
-    let archive = Archive::open(&url, Keyring::generate(Algorithm::Sm4Gcm))
-        .await
-        .expect("open postgres");
-    Some(Backend {
-        archive,
-        label: "postgres",
-        sqlite_file: None,
-        pg_drop: Some((admin, name)),
-        _dir: None,
-    })
-}
-
-fn rand_suffix() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    t ^ (u64::from(std::process::id()) << 40) ^ (&t as *const u64 as u64)
-}
-
-async fn cleanup(b: Backend) {
-    b.archive.db().close().await;
-    if let Some((admin, name)) = b.pg_drop {
-        use sqlx::Connection;
-        if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name}"
-            )))
-            .execute(&mut conn)
-            .await;
-        }
-    }
-}
-
-/// Runs the body against SQLite, then PostgreSQL.
-macro_rules! on_both {
-    (|$b:ident| $body:block) => {{
-        let mut backends = vec![sqlite().await];
-        backends.extend(postgres().await);
-        for $b in backends {
-            $body
-            cleanup($b).await;
-        }
-    }};
 }
 
 fn policy() -> Policy {
@@ -846,34 +753,6 @@ async fn a_backup_restores_into_an_empty_archive_on_either_backend() {
         "nothing half-restored"
     );
     cleanup(b).await;
-}
-
-async fn sqlite_with(keys: Keyring) -> Backend {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("guanai.db");
-    let archive = Archive::open(&format!("sqlite://{}", path.display()), keys)
-        .await
-        .expect("open");
-    Backend {
-        archive,
-        label: "sqlite",
-        sqlite_file: Some(path),
-        pg_drop: None,
-        _dir: Some(dir),
-    }
-}
-
-async fn postgres_with(keys: Keyring) -> Option<Backend> {
-    let b = postgres().await?;
-    let url = match &b.pg_drop {
-        Some((admin, name)) => admin
-            .rfind('/')
-            .map(|i| format!("{}/{name}", &admin[..i]))?,
-        None => return None,
-    };
-    let archive = Archive::open(&url, keys).await.expect("reopen");
-    b.archive.db().close().await;
-    Some(Backend { archive, ..b })
 }
 
 #[tokio::test]

@@ -1,0 +1,964 @@
+//! Building a payment run: for every family in scope, what is due for every month of the window
+//! (asked of the rules engine, with the facts as recorded up to the run's moment) against what is
+//! booked, netted into transfers; blocking problems found on the way. Everything is written in
+//! one transaction, guarded by the counties' generations: a killed build leaves nothing, and of
+//! two builds started at once only one commits.
+
+use std::collections::HashMap;
+
+use futures_util::StreamExt;
+use guanai_pay::booked::Amounts;
+use guanai_pay::{
+    Booked, DueLine, FamilyDue, LineKind, Nature, Payee, Window, family_lines, net_family,
+};
+use guanai_rules::calendar::counts_in;
+use guanai_rules::{CountyCode, Fen, Month, Policy};
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+use super::{PayError, RunId, RunStatus};
+use crate::archive::{Archive, now_micros};
+use crate::file::FamilyFile;
+use crate::model::{Actor, FactValue, FamilyId, Relation};
+use crate::on_db;
+
+/// What to build.
+pub struct BuildOptions<'a> {
+    pub month: Month,
+    /// One county, or every county.
+    pub county: Option<CountyCode>,
+    pub policy: &'a Policy,
+    /// The pack's text, stored with the run.
+    pub policy_text: &'a str,
+    /// The ledger's first month, set by the first run (default: the first run's month).
+    pub ledger_start: Option<Month>,
+}
+
+/// The result of a build.
+#[derive(Debug)]
+pub enum BuildOutcome {
+    Built(Box<super::RunSummary>),
+    /// Everything due is already booked (and, with `open`, waiting in that open run): no run
+    /// was created.
+    NothingNew {
+        families: usize,
+        open: Option<String>,
+    },
+}
+
+pub(super) struct LineRow {
+    pub family_id: String,
+    pub person_id: String,
+    pub county: String,
+    pub kind: &'static str,
+    pub nature: &'static str,
+    pub for_month: String,
+    pub amounts: Amounts,
+    pub booked: i64,
+    pub due: i64,
+    pub version: i64,
+    /// The claim this line pays (funeral reimbursement, medical relief).
+    pub claim_id: Option<String>,
+}
+
+struct TransferRow {
+    family_id: String,
+    person_id: String,
+    county: String,
+    amount: i64,
+    account_fact: Option<String>,
+    blind_index: Option<Vec<u8>>,
+    status: &'static str,
+    note: String,
+}
+
+struct ProblemRow {
+    family_id: String,
+    person_id: Option<String>,
+    code: &'static str,
+    detail: String,
+    blocking: bool,
+    transfer: Option<usize>,
+}
+
+/// Postings planned for the approval entry: (account, family, amount; debit positive).
+pub(crate) type Planned = (String, Option<String>, i64);
+
+#[derive(Default)]
+struct Plan {
+    lines: Vec<LineRow>,
+    transfers: Vec<TransferRow>,
+    problems: Vec<ProblemRow>,
+    postings: Vec<Planned>,
+    positions: Vec<(String, String)>,
+    grants: Vec<(String, &'static str, usize)>,
+    beyond_limit: i64,
+}
+
+/// Families read and planned together.
+const CHUNK: usize = 500;
+
+impl Plan {
+    /// Appends another chunk's plan, renumbering its references to lines and transfers.
+    fn merge(&mut self, other: Plan) {
+        let (lines, transfers) = (self.lines.len(), self.transfers.len());
+        self.lines.extend(other.lines);
+        self.transfers.extend(other.transfers);
+        self.problems
+            .extend(other.problems.into_iter().map(|mut p| {
+                p.transfer = p.transfer.map(|t| t + transfers);
+                p
+            }));
+        self.postings.extend(other.postings);
+        self.positions.extend(other.positions);
+        self.grants
+            .extend(other.grants.into_iter().map(|(f, k, l)| (f, k, l + lines)));
+        self.beyond_limit += other.beyond_limit;
+    }
+}
+
+/// Per-chunk state read from the payment tables.
+#[derive(Default)]
+struct ChunkState {
+    booked: HashMap<String, String>,
+    balances: HashMap<String, i64>,
+    awards: HashMap<(String, String), String>,
+    flags: HashMap<String, Vec<String>>,
+    last_transfer: HashMap<String, (String, Option<String>, String)>,
+    blind: HashMap<String, Vec<u8>>,
+    /// Approved claims not yet in a run, by family.
+    claims: HashMap<String, Vec<super::ClaimView>>,
+}
+
+impl Archive {
+    /// Builds the payment run for a month (and county). See the module comment.
+    pub async fn build_run(
+        &self,
+        options: &BuildOptions<'_>,
+        actor: &Actor,
+    ) -> Result<BuildOutcome, PayError> {
+        let known_at_micros = now_micros();
+        let known_at = Timestamp::from_microsecond(known_at_micros)
+            .map_err(|e| PayError::Invalid(e.to_string()))?;
+        let scope = options
+            .county
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "all".to_owned());
+        let counties = self.scope_counties(options.county).await?;
+        let generations = self.generations(&counties).await?;
+        let stored_start = self.setting("ledger_start").await?;
+        let first = match (&stored_start, options.ledger_start) {
+            (Some(text), Some(asked)) if *text != asked.to_string() => {
+                return Err(PayError::Invalid(format!(
+                    "--ledger-start: the ledger already starts in {text}; it cannot be changed to {asked}"
+                )));
+            }
+            (Some(text), _) => Month::parse(text).map_err(|e| PayError::Invalid(e.to_string()))?,
+            (None, asked) => asked.unwrap_or(options.month),
+        };
+        if options.month < first {
+            return Err(PayError::Invalid(format!(
+                "--month: {} is before the ledger's first month {first}",
+                options.month
+            )));
+        }
+        if stored_start.is_none() {
+            // The ledger's first month is declared by the first build, even one that finds
+            // nothing to pay.
+            on_db!(self.db(), pool => {
+                sqlx::query("INSERT INTO pay_setting (name, value) VALUES ('ledger_start', $1) ON CONFLICT (name) DO NOTHING")
+                    .bind(first.to_string())
+                    .execute(pool)
+                    .await?;
+            });
+        }
+        let window = Window {
+            first,
+            month: options.month,
+            arrears_from: options
+                .policy
+                .earliest_arrears_month(options.month)
+                .max(first),
+        };
+
+        let ids = self.families_in(options.county).await?;
+        let mut plan = Plan::default();
+        // Chunks are read and planned on every core; plans are merged in family order.
+        let policy = std::sync::Arc::new(options.policy.clone());
+        let mut chunks = futures_util::stream::iter(ids.chunks(CHUNK).map(<[FamilyId]>::to_vec))
+            .map(|chunk| {
+                let archive = self.clone();
+                let policy = policy.clone();
+                tokio::spawn(async move {
+                    let files = archive.payment_files(&chunk).await?;
+                    let state = archive.chunk_state(&chunk).await?;
+                    let mut part = Plan::default();
+                    for file in &files {
+                        plan_family(file, &state, &window, &policy, known_at, &mut part)?;
+                    }
+                    Ok::<Plan, PayError>(part)
+                })
+            })
+            .buffered(4);
+        while let Some(part) = chunks.next().await {
+            let part =
+                part.map_err(|e| PayError::Invalid(format!("a payment run worker failed: {e}")))??;
+            plan.merge(part);
+        }
+        self.duplicate_payees(options.month, &mut plan).await?;
+        // Without new lines, a run is only worth building for money owed that can now go to the
+        // bank (an account fixed since) — and not while an open run already carries it.
+        let open = self.open_run(&counties).await?;
+        let blocked: std::collections::HashSet<usize> = plan
+            .problems
+            .iter()
+            .filter(|p| p.blocking)
+            .filter_map(|p| p.transfer)
+            .collect();
+        let payable = plan
+            .transfers
+            .iter()
+            .enumerate()
+            .any(|(i, t)| t.status == "pending" && !blocked.contains(&i));
+        if plan.lines.is_empty() && (!payable || open.is_some()) {
+            return Ok(BuildOutcome::NothingNew {
+                families: ids.len(),
+                open,
+            });
+        }
+
+        // Write everything in one transaction.
+        let digest = hex(&Sha256::digest(options.policy_text.as_bytes()));
+        let now = now_micros();
+        let run_id = on_db!(self.db(), pool => {
+            let mut tx = pool.begin_with(self.db().begin_write()).await?;
+            let seq: (i64,) = sqlx::query_as("SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM pay_run WHERE month = $1 AND scope = $2")
+                .bind(options.month.to_string())
+                .bind(&scope)
+                .fetch_one(&mut *tx)
+                .await?;
+            let run_id = RunId::new(options.month, &scope, seq.0);
+            for (county, generation) in &generations {
+                let claimed = sqlx::query("UPDATE pay_county SET generation = generation + 1, open_run = $1 WHERE county_code = $2 AND generation = $3 AND open_run IS NULL")
+                    .bind(run_id.as_str())
+                    .bind(county)
+                    .bind(generation)
+                    .execute(&mut *tx)
+                    .await?;
+                if claimed.rows_affected() != 1 {
+                    let open: Option<(Option<String>,)> = sqlx::query_as("SELECT open_run FROM pay_county WHERE county_code = $1")
+                        .bind(county)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    tx.rollback().await?;
+                    return match open.and_then(|o| o.0) {
+                        Some(run) => {
+                            let status = self.run_status(&run).await.map(|s| s.as_str().to_owned()).unwrap_or_default();
+                            Err(PayError::RunOpen { run, county: county.clone(), status })
+                        }
+                        None => Err(PayError::Concurrent(county.clone())),
+                    };
+                }
+            }
+            sqlx::query("INSERT INTO pay_policy (digest, name, text, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING")
+                .bind(&digest)
+                .bind(&options.policy.name)
+                .bind(options.policy_text)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO pay_run (run_id, month, scope, seq, status, known_at, ledger_first, arrears_from, policy_digest, beyond_limit, created_at, created_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+                .bind(run_id.as_str())
+                .bind(options.month.to_string())
+                .bind(&scope)
+                .bind(seq.0)
+                .bind(RunStatus::Draft.as_str())
+                .bind(known_at_micros)
+                .bind(first.to_string())
+                .bind(window.arrears_from.to_string())
+                .bind(&digest)
+                .bind(plan.beyond_limit)
+                .bind(now)
+                .bind(&actor.name)
+                .execute(&mut *tx)
+                .await?;
+            let numbered: Vec<(usize, &LineRow)> = plan.lines.iter().enumerate().collect();
+            for chunk in numbered.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO pay_line (run_id, line_no, family_id, person_id, county_code, kind, nature, for_month, amount, standard_fen, county_fen, booked_before, due, family_version, claim_id) ");
+                q.push_values(chunk, |mut b, (i, l)| {
+                    b.push_bind(run_id.as_str())
+                        .push_bind(*i as i64 + 1)
+                        .push_bind(&l.family_id)
+                        .push_bind(&l.person_id)
+                        .push_bind(&l.county)
+                        .push_bind(l.kind)
+                        .push_bind(l.nature)
+                        .push_bind(&l.for_month)
+                        .push_bind(l.amounts.amount.get())
+                        .push_bind(l.amounts.standard.get())
+                        .push_bind(l.amounts.county.get())
+                        .push_bind(l.booked)
+                        .push_bind(l.due)
+                        .push_bind(l.version)
+                        .push_bind(l.claim_id.as_deref());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for (i, l) in plan.lines.iter().enumerate() {
+                let Some(claim) = &l.claim_id else { continue };
+                let attached = sqlx::query("UPDATE claim SET run_id = $1, line_no = $2 WHERE claim_id = $3 AND status = 'approved' AND run_id IS NULL")
+                    .bind(run_id.as_str())
+                    .bind(i as i64 + 1)
+                    .bind(claim)
+                    .execute(&mut *tx)
+                    .await?;
+                if attached.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Err(PayError::Invalid(format!("claim {claim} was paid by another run meanwhile; nothing was written — build again")));
+                }
+            }
+            let numbered: Vec<(usize, &TransferRow)> = plan.transfers.iter().enumerate().collect();
+            for chunk in numbered.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO pay_transfer (run_id, transfer_no, family_id, person_id, county_code, amount, account_fact, blind_index, status, note) ");
+                q.push_values(chunk, |mut b, (i, t)| {
+                    b.push_bind(run_id.as_str())
+                        .push_bind(*i as i64 + 1)
+                        .push_bind(&t.family_id)
+                        .push_bind(&t.person_id)
+                        .push_bind(&t.county)
+                        .push_bind(t.amount)
+                        .push_bind(t.account_fact.as_deref())
+                        .push_bind(t.blind_index.as_deref())
+                        .push_bind(t.status)
+                        .push_bind(&t.note);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            let numbered: Vec<(usize, &ProblemRow)> = plan.problems.iter().enumerate().collect();
+            for chunk in numbered.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO pay_problem (run_id, problem_no, family_id, person_id, code, detail, blocking, transfer_no) ");
+                q.push_values(chunk, |mut b, (i, p)| {
+                    b.push_bind(run_id.as_str())
+                        .push_bind(*i as i64 + 1)
+                        .push_bind(&p.family_id)
+                        .push_bind(p.person_id.as_deref())
+                        .push_bind(p.code)
+                        .push_bind(&p.detail)
+                        .push_bind(p.blocking)
+                        .push_bind(p.transfer.map(|t| t as i64 + 1));
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in plan.grants.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO grant_award (family_id, kind, run_id, line_no) ");
+                q.push_values(chunk, |mut b, (family, kind, line)| {
+                    b.push_bind(family)
+                        .push_bind(*kind)
+                        .push_bind(run_id.as_str())
+                        .push_bind(*line as i64 + 1);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            crate::upsert_positions!(&mut *tx, &plan.positions);
+            crate::plan_postings!(&mut *tx, run_id.as_str(), &plan.postings);
+            tx.commit().await?;
+            run_id
+        });
+        Ok(BuildOutcome::Built(Box::new(
+            self.run_summary(&run_id).await?,
+        )))
+    }
+
+    /// The counties a run covers.
+    async fn scope_counties(&self, county: Option<CountyCode>) -> Result<Vec<String>, PayError> {
+        Ok(match county {
+            Some(c) => vec![c.to_string()],
+            None => {
+                let rows: Vec<(String,)> = on_db!(self.db(), pool => {
+                    sqlx::query_as("SELECT code FROM area WHERE level = 'county' ORDER BY code").fetch_all(pool).await?
+                });
+                rows.into_iter().map(|r| r.0).collect()
+            }
+        })
+    }
+
+    /// Each county's generation (rows created on first use).
+    async fn generations(&self, counties: &[String]) -> Result<Vec<(String, i64)>, PayError> {
+        let mut out = Vec::with_capacity(counties.len());
+        for county in counties {
+            let row: (i64,) = on_db!(self.db(), pool => {
+                sqlx::query("INSERT INTO pay_county (county_code, generation, open_run) VALUES ($1, 0, NULL) ON CONFLICT (county_code) DO NOTHING")
+                    .bind(county)
+                    .execute(pool)
+                    .await?;
+                sqlx::query_as("SELECT generation FROM pay_county WHERE county_code = $1").bind(county).fetch_one(pool).await?
+            });
+            out.push((county.clone(), row.0));
+        }
+        Ok(out)
+    }
+
+    /// An open run (built, not yet exported) for any of these counties.
+    async fn open_run(&self, counties: &[String]) -> Result<Option<String>, PayError> {
+        let rows: Vec<(String, Option<String>)> = on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT county_code, open_run FROM pay_county WHERE open_run IS NOT NULL").fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .find(|(c, _)| counties.contains(c))
+            .and_then(|(_, run)| run))
+    }
+
+    pub(crate) async fn setting(&self, name: &str) -> Result<Option<String>, PayError> {
+        let row: Option<(String,)> = on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT value FROM pay_setting WHERE name = $1").bind(name).fetch_optional(pool).await?
+        });
+        Ok(row.map(|r| r.0))
+    }
+
+    async fn families_in(&self, county: Option<CountyCode>) -> Result<Vec<FamilyId>, PayError> {
+        let rows: Vec<(String,)> = on_db!(self.db(), pool => {
+            match county {
+                Some(c) => sqlx::query_as("SELECT family_id FROM family WHERE county_code = $1 ORDER BY family_id").bind(c.to_string()).fetch_all(pool).await?,
+                None => sqlx::query_as("SELECT family_id FROM family ORDER BY family_id").fetch_all(pool).await?,
+            }
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| FamilyId::parse(&r.0))
+            .collect())
+    }
+
+    async fn chunk_state(&self, chunk: &[FamilyId]) -> Result<ChunkState, PayError> {
+        let mut state = ChunkState::default();
+        type Last = (String, String, Option<String>, String, i64);
+        let (booked, balances, awards, flags, transfers, blind) = on_db!(self.db(), pool => {
+            let mut tx = pool.begin().await?;
+            macro_rules! select_in {
+                ($sql:expr, $tail:expr) => {{
+                    let mut q = sqlx::QueryBuilder::new($sql);
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.as_str());
+                    }
+                    list.push_unseparated($tail);
+                    q
+                }};
+            }
+            let mut q = select_in!("SELECT family_id, booked FROM pay_position WHERE family_id IN (", ")");
+            let booked: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            let mut q = select_in!("SELECT account, balance FROM ledger_balance WHERE family_id IN (", ")");
+            let balances: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            let mut q = select_in!("SELECT family_id, kind, run_id FROM grant_award WHERE family_id IN (", ")");
+            let awards: Vec<(String, String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            let mut q = select_in!("SELECT person_id, reported FROM death_flag WHERE family_id IN (", ")");
+            let flags: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            let mut q = select_in!(
+                "SELECT t.person_id, t.status, t.account_fact, t.note, r.created_at FROM pay_transfer t JOIN pay_run r ON r.run_id = t.run_id \
+                 WHERE t.status IN ('sent', 'paid', 'failed') AND t.family_id IN (",
+                ") ORDER BY r.created_at"
+            );
+            let transfers: Vec<Last> = q.build_query_as().fetch_all(&mut *tx).await?;
+            let mut q = select_in!("SELECT person_id, blind_index FROM person_lookup WHERE family_id IN (", ")");
+            let blind: Vec<(String, Vec<u8>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            (booked, balances, awards, flags, transfers, blind)
+        });
+        state.booked = booked.into_iter().collect();
+        state.balances = balances.into_iter().collect();
+        state.awards = awards.into_iter().map(|(f, k, r)| ((f, k), r)).collect();
+        for (person, reported) in flags {
+            state.flags.entry(person).or_default().push(reported);
+        }
+        for (person, status, fact, note, _) in transfers {
+            state.last_transfer.insert(person, (status, fact, note));
+        }
+        for claim in self.payable_claims(chunk).await? {
+            state
+                .claims
+                .entry(claim.family_id.clone())
+                .or_default()
+                .push(claim);
+        }
+        // The blind index of the ID number in force (the lookup keeps one per number recorded).
+        for (person, index) in blind {
+            state.blind.insert(person, index);
+        }
+        Ok(state)
+    }
+
+    /// The same resident ID number paid twice: within this run, or in another run of the month.
+    async fn duplicate_payees(&self, month: Month, plan: &mut Plan) -> Result<(), PayError> {
+        let mut seen: HashMap<&[u8], usize> = HashMap::new();
+        let mut found: Vec<ProblemRow> = Vec::new();
+        for (i, t) in plan.transfers.iter().enumerate() {
+            let Some(index) = t.blind_index.as_deref() else {
+                continue;
+            };
+            if let Some(&j) = seen.get(index) {
+                let other = &plan.transfers[j];
+                if other.person_id != t.person_id {
+                    found.push(ProblemRow {
+                        family_id: t.family_id.clone(),
+                        person_id: Some(t.person_id.clone()),
+                        code: "duplicate_id",
+                        detail: format!(
+                            "同一身份证号在本批次中重复发放（另见家庭 {} 的人员 {}）",
+                            other.family_id, other.person_id
+                        ),
+                        blocking: true,
+                        transfer: Some(i),
+                    });
+                }
+            } else {
+                seen.insert(index, i);
+            }
+        }
+        let indexes: Vec<&[u8]> = seen.keys().copied().collect();
+        for chunk in indexes.chunks(500) {
+            let rows: Vec<(Vec<u8>, String, String)> = on_db!(self.db(), pool => {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT t.blind_index, t.run_id, t.person_id FROM pay_transfer t JOIN pay_run r ON r.run_id = t.run_id \
+                     WHERE r.month = ",
+                );
+                q.push_bind(month.to_string());
+                q.push(" AND r.status <> 'discarded' AND t.status <> 'held' AND t.blind_index IN (");
+                let mut list = q.separated(", ");
+                for index in chunk {
+                    list.push_bind(*index);
+                }
+                list.push_unseparated(")");
+                q.build_query_as().fetch_all(pool).await?
+            });
+            for (index, run, person) in rows {
+                if let Some(&i) = seen.get(index.as_slice()) {
+                    let t = &plan.transfers[i];
+                    found.push(ProblemRow {
+                        family_id: t.family_id.clone(),
+                        person_id: Some(t.person_id.clone()),
+                        code: "duplicate_id",
+                        detail: format!(
+                            "同一身份证号已在 {month} 的发放批次 {run} 中（人员 {person}）"
+                        ),
+                        blocking: true,
+                        transfer: Some(i),
+                    });
+                }
+            }
+        }
+        plan.problems.extend(found);
+        Ok(())
+    }
+}
+
+/// Plans one family: lines, netting, transfers, problems, postings, the new position.
+fn plan_family(
+    file: &FamilyFile,
+    state: &ChunkState,
+    window: &Window,
+    policy: &Policy,
+    known_at: Timestamp,
+    plan: &mut Plan,
+) -> Result<(), PayError> {
+    let family_id = file.family_id.as_str();
+    let problem =
+        |code: &'static str, person: Option<&str>, detail: String, blocking: bool| ProblemRow {
+            family_id: family_id.to_owned(),
+            person_id: person.map(str::to_owned),
+            code,
+            detail,
+            blocking,
+            transfer: None,
+        };
+    // The engine's facts for every month of the window.
+    let mut months = Vec::new();
+    let mut m = window.first;
+    while m <= window.month {
+        match file.engine_family(m, Some(known_at)) {
+            Ok(f) => months.push((m, f)),
+            Err(e) => {
+                plan.problems.push(problem(
+                    "not_evaluated",
+                    None,
+                    format!("档案不完整，未计算：{e}"),
+                    false,
+                ));
+                return Ok(());
+            }
+        }
+        m = m.next();
+    }
+    let Some((_, now)) = months.last() else {
+        return Ok(());
+    };
+    let now = now.clone();
+    let facts = |month: Month| -> guanai_rules::Family {
+        months
+            .iter()
+            .find(|(m, _)| *m == month)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_else(|| now.clone())
+    };
+    let parents: Vec<&str> = file
+        .persons
+        .iter()
+        .filter(|p| p.relation.is_parent())
+        .map(|p| p.person_id.as_str())
+        .collect();
+    // The primary payee: the first parent alive without a later child; for an orphan, a guardian.
+    let alive_at_run = |i: usize| {
+        now.parents().get(i).is_some_and(|p| {
+            !p.death_date.is_some_and(|d| counts_in(d, window.month))
+                && !p
+                    .later_child_date
+                    .is_some_and(|d| counts_in(d, window.month))
+        })
+    };
+    let primary: Option<&str> = (0..parents.len())
+        .find(|i| alive_at_run(*i))
+        .and_then(|i| parents.get(i).copied())
+        .or_else(|| {
+            file.persons
+                .iter()
+                .find(|p| p.relation == Relation::Guardian)
+                .or_else(|| file.persons.iter().find(|p| p.relation == Relation::Child))
+                .map(|p| p.person_id.as_str())
+        });
+
+    let mut booked = match state.booked.get(family_id) {
+        Some(text) => Booked::parse(text)?,
+        None => Booked::default(),
+    };
+    let FamilyDue {
+        mut lines,
+        beyond_limit,
+        grant_without_payee,
+    } = family_lines(&facts, &parents, primary, &booked, window, policy);
+    plan.beyond_limit += beyond_limit.get();
+    if beyond_limit > Fen::ZERO {
+        plan.problems.push(problem(
+            "beyond_limit",
+            None,
+            format!(
+                "补发超出政策期限（{} 之前）的金额 {beyond_limit} 元未发放",
+                window.arrears_from
+            ),
+            false,
+        ));
+    }
+    if let Some(kind) = grant_without_payee {
+        plan.problems.push(problem(
+            "no_payee",
+            None,
+            format!("{}应发放，但家庭无可收款人", kind.as_zh()),
+            false,
+        ));
+    }
+    // A grant awarded before and recovered must not be awarded again silently.
+    lines.retain(|l| {
+        if l.nature != Nature::Grant {
+            return true;
+        }
+        match state
+            .awards
+            .get(&(family_id.to_owned(), l.kind.as_str().to_owned()))
+        {
+            Some(run) => {
+                plan.problems.push(problem(
+                    "grant_awarded",
+                    Some(&l.person),
+                    format!(
+                        "{}已在批次 {run} 发放过（后被追回），不再自动发放，请人工核定",
+                        l.kind.as_zh()
+                    ),
+                    false,
+                ));
+                false
+            }
+            None => true,
+        }
+    });
+
+    // Approved claims (二(三) medical relief, 二(五) funeral reimbursement), paid by county finance.
+    let mut claim_ids: HashMap<usize, String> = HashMap::new();
+    for claim in state.claims.get(family_id).into_iter().flatten() {
+        let Some(kind) = LineKind::parse(&claim.kind) else {
+            continue;
+        };
+        claim_ids.insert(lines.len(), claim.claim_id.clone());
+        lines.push(DueLine {
+            person: claim.person_id.clone(),
+            kind,
+            for_month: window.month,
+            nature: Nature::Claim,
+            amounts: Amounts {
+                amount: claim.amount,
+                standard: Fen::ZERO,
+                county: claim.amount,
+            },
+            booked: Fen::ZERO,
+            due: claim.amount,
+        });
+    }
+
+    // Who is involved: persons with lines or with money owed.
+    let county_of = |month: Month| facts(month).county().to_string();
+    let mut persons: Vec<&str> = file.persons.iter().map(|p| p.person_id.as_str()).collect();
+    persons.retain(|p| {
+        lines.iter().any(|l| l.person == *p)
+            || state
+                .balances
+                .get(&format!("payable:{p}"))
+                .is_some_and(|b| *b != 0)
+    });
+    let debt_before = state
+        .balances
+        .get(&format!("receivable:{family_id}"))
+        .copied()
+        .unwrap_or(0);
+    if persons.is_empty() && lines.is_empty() {
+        return Ok(());
+    }
+    let current = file.current(Some(known_at));
+    let account_of = |person: &str| {
+        current.iter().rev().find_map(|f| match &f.value {
+            Some(FactValue::BankAccount { bank, account })
+                if f.person_id.as_ref().is_some_and(|p| p.as_str() == person) =>
+            {
+                Some((f.fact_id.as_str().to_owned(), bank.clone(), account.clone()))
+            }
+            _ => None,
+        })
+    };
+    let died_on_file = |person: &str| {
+        current.iter().find_map(|f| match f.value {
+            Some(FactValue::Death { .. })
+                if f.person_id.as_ref().is_some_and(|p| p.as_str() == person) =>
+            {
+                f.valid_from
+            }
+            _ => None,
+        })
+    };
+    let payees: Vec<Payee> = persons
+        .iter()
+        .map(|p| Payee {
+            // Payable accounts are credit-normal: what is owed is minus the balance.
+            before: Fen(-state
+                .balances
+                .get(&format!("payable:{p}"))
+                .copied()
+                .unwrap_or(0)),
+            lines: lines
+                .iter()
+                .filter(|l| l.person == *p)
+                .fold(Fen::ZERO, |s, l| s + l.amounts.amount),
+            can_receive: died_on_file(p).is_none(),
+            blocked: None,
+        })
+        .collect();
+    let primary_index = primary.and_then(|q| persons.iter().position(|p| *p == q));
+    let netting = net_family(&payees, primary_index, Fen(debt_before));
+
+    // Lines and their postings (approval): Dr funding by source, Cr the person's payable.
+    let county_now = county_of(window.month);
+    for (i, l) in lines.iter().enumerate() {
+        let county = county_of(l.for_month.max(window.first).min(window.month));
+        if l.nature == Nature::Grant {
+            plan.grants
+                .push((family_id.to_owned(), l.kind.as_str(), plan.lines.len()));
+        }
+        plan.postings
+            .push(("funding:higher".to_owned(), None, l.amounts.standard.get()));
+        plan.postings.push((
+            format!("funding:county:{county}"),
+            None,
+            l.amounts.county.get(),
+        ));
+        plan.postings.push((
+            format!("payable:{}", l.person),
+            Some(family_id.to_owned()),
+            -l.amounts.amount.get(),
+        ));
+        if l.nature != Nature::Claim {
+            booked.add(&l.person, l.kind, l.for_month, l.amounts);
+        }
+        plan.lines.push(LineRow {
+            family_id: family_id.to_owned(),
+            person_id: l.person.clone(),
+            county,
+            kind: l.kind.as_str(),
+            nature: l.nature.as_str(),
+            for_month: l.for_month.to_string(),
+            amounts: l.amounts,
+            booked: l.booked.get(),
+            due: l.due.get(),
+            version: file.version,
+            claim_id: claim_ids.get(&i).cloned(),
+        });
+    }
+    // Netting within the family, debt, and debt set off.
+    let payable = |i: usize| format!("payable:{}", persons[i]);
+    for (from, to, amount) in &netting.moves {
+        plan.postings
+            .push((payable(*from), Some(family_id.to_owned()), amount.get()));
+        plan.postings
+            .push((payable(*to), Some(family_id.to_owned()), -amount.get()));
+    }
+    let receivable = format!("receivable:{family_id}");
+    if netting.new_debt > Fen::ZERO {
+        plan.postings.push((
+            receivable.clone(),
+            Some(family_id.to_owned()),
+            netting.new_debt.get(),
+        ));
+        // Which payables were negative: bring each back to zero.
+        let mut owed: Vec<i64> = payees.iter().map(|p| (p.before + p.lines).get()).collect();
+        for (from, to, amount) in &netting.moves {
+            owed[*from] -= amount.get();
+            owed[*to] += amount.get();
+        }
+        for (i, o) in owed.iter().enumerate() {
+            if *o < 0 {
+                plan.postings
+                    .push((payable(i), Some(family_id.to_owned()), *o));
+            }
+        }
+        plan.problems.push(problem(
+            "debt",
+            None,
+            format!(
+                "追回款 {} 元无法在家庭发放中抵扣，记为应收（待追缴）",
+                netting.new_debt
+            ),
+            false,
+        ));
+    }
+    if netting.debt_offset > Fen::ZERO {
+        // Set off against the payables, in the order the netting used (primary first).
+        let mut left = netting.debt_offset.get();
+        let mut owed: Vec<i64> = payees.iter().map(|p| (p.before + p.lines).get()).collect();
+        for (from, to, amount) in &netting.moves {
+            owed[*from] -= amount.get();
+            owed[*to] += amount.get();
+        }
+        let mut order: Vec<usize> = (0..persons.len()).collect();
+        if let Some(q) = primary_index.filter(|q| payees[*q].can_receive) {
+            order.retain(|i| *i != q);
+            order.insert(0, q);
+        }
+        for i in order {
+            let take = owed[i].max(0).min(left);
+            if take > 0 {
+                plan.postings
+                    .push((payable(i), Some(family_id.to_owned()), take));
+                left -= take;
+            }
+        }
+        plan.postings.push((
+            receivable,
+            Some(family_id.to_owned()),
+            -netting.debt_offset.get(),
+        ));
+    }
+
+    // Transfers, with the checks a finance officer needs before money leaves.
+    for (i, amount) in &netting.transfers {
+        let person = persons[*i];
+        let index = plan.transfers.len();
+        let account = account_of(person);
+        let mut blockers: Vec<(&'static str, String)> = Vec::new();
+        match &account {
+            None => blockers.push(("no_account", "没有银行账户，无法代发".to_owned())),
+            Some((_, bank, number)) => {
+                if let Err(why) = check_account(bank, number) {
+                    blockers.push(("invalid_account", format!("银行账户无效：{why}")));
+                }
+            }
+        }
+        if let Some(reported) = state.flags.get(person) {
+            let on_file = died_on_file(person).map(|d| d.to_string());
+            for r in reported {
+                if on_file.as_deref() != Some(r.as_str()) {
+                    blockers.push((
+                        "death_reported",
+                        format!("死亡比对显示该人员已于 {r} 去世，档案未记载"),
+                    ));
+                }
+            }
+        }
+        if let (Some((status, Some(fact), note)), Some((current_fact, _, _))) =
+            (state.last_transfer.get(person), &account)
+            && status == "failed"
+            && fact == current_fact
+        {
+            blockers.push((
+                "account_failed",
+                format!("上次代发被银行退回（{note}），银行账户尚未更正"),
+            ));
+        }
+        for (code, detail) in blockers {
+            plan.problems.push(ProblemRow {
+                family_id: family_id.to_owned(),
+                person_id: Some(person.to_owned()),
+                code,
+                detail,
+                blocking: true,
+                transfer: Some(index),
+            });
+        }
+        plan.transfers.push(TransferRow {
+            family_id: family_id.to_owned(),
+            person_id: person.to_owned(),
+            county: county_now.clone(),
+            amount: amount.get(),
+            account_fact: account.map(|a| a.0),
+            blind_index: state.blind.get(person).cloned(),
+            status: "pending",
+            note: String::new(),
+        });
+    }
+    for (i, amount, why) in &netting.held {
+        plan.transfers.push(TransferRow {
+            family_id: family_id.to_owned(),
+            person_id: persons[*i].to_owned(),
+            county: county_now.clone(),
+            amount: amount.get(),
+            account_fact: None,
+            blind_index: None,
+            status: "held",
+            note: why.clone(),
+        });
+        plan.problems.push(problem(
+            "held",
+            Some(persons[*i]),
+            format!("{amount} 元暂缓发放：{why}"),
+            false,
+        ));
+    }
+    if !lines.is_empty() {
+        plan.positions
+            .push((family_id.to_owned(), booked.to_text()));
+    }
+    Ok(())
+}
+
+/// A bank account a batch payment can go to: a bank name and 12–30 digits.
+pub(crate) fn check_account(bank: &str, number: &str) -> Result<(), String> {
+    if bank.trim().is_empty() {
+        return Err("开户行为空".to_owned());
+    }
+    let digits: String = number.chars().filter(|c| !c.is_whitespace()).collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("账号只能是数字".to_owned());
+    }
+    if !(12..=30).contains(&digits.len()) {
+        return Err(format!("账号应为 12–30 位数字，实为 {} 位", digits.len()));
+    }
+    Ok(())
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
