@@ -88,12 +88,12 @@ impl ArchiveArgs {
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("guanai.db").display()))
     }
 
-    async fn open(&self) -> Result<Archive> {
+    pub(crate) async fn open(&self) -> Result<Archive> {
         let keys = self.keyring()?;
         Ok(Archive::open(&self.url(), keys).await?)
     }
 
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor::new(self.operator.clone())
     }
 }
@@ -306,14 +306,14 @@ pub enum ContactCommand {
     },
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?)
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     jiff::Zoned::now().date()
 }
 
@@ -765,7 +765,7 @@ async fn check_id_agrees(store: &Archive, family: &FamilyId, fact: &NewFact) -> 
     Ok(())
 }
 
-async fn resolve(store: &Archive, key: &str) -> Result<FamilyId> {
+pub(crate) async fn resolve(store: &Archive, key: &str) -> Result<FamilyId> {
     if let Some(id) = FamilyId::parse(key) {
         return Ok(id);
     }
@@ -915,7 +915,7 @@ async fn show(store: &Archive, archive: &ArchiveArgs, args: ShowArgs) -> Result<
 }
 
 /// Times are shown in Beijing time (UTC+8, no daylight saving), as caseworkers read them.
-fn beijing(t: jiff::Timestamp, format: &str) -> String {
+pub(crate) fn beijing(t: jiff::Timestamp, format: &str) -> String {
     t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
         .strftime(format)
         .to_string()
@@ -1213,6 +1213,10 @@ pub fn match_cmd(archive: &ArchiveArgs, command: MatchCommand) -> Result<ExitCod
                     .map(|d| (d.id_number, d.death_date))
                     .collect();
                 let findings = store.match_deaths(&reported).await?;
+                let source = file
+                    .file_name()
+                    .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+                let flagged = store.flag_deaths(&findings, &source, &archive.actor()).await?;
                 for f in &findings {
                     let on_file = f.on_file.map_or("档案未记录死亡".to_owned(), |d| {
                         format!("档案记录死亡日期 {d}")
@@ -1230,7 +1234,7 @@ pub fn match_cmd(archive: &ArchiveArgs, command: MatchCommand) -> Result<ExitCod
                 }
                 writeln!(
                     out,
-                    "比对 {} 人，发现 {} 处需处理 / {} checked, {} to act on",
+                    "比对 {} 人，发现 {} 处需处理（新标记 {flagged} 人，发放时将被拦截，直至档案记录死亡） / {} checked, {} to act on, {flagged} newly flagged for payment runs",
                     reported.len(),
                     findings.len(),
                     reported.len(),

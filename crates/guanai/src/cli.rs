@@ -17,7 +17,7 @@ use guanai_rules::explain::Lang;
 use guanai_rules::policy::{Decimal, RateTable};
 use guanai_rules::{Month, Policy, ResidentId};
 
-use crate::archive_cmd;
+use crate::{archive_cmd, claim_cmd, pay_cmd};
 use jiff::civil::Date;
 
 #[derive(Parser)]
@@ -65,10 +65,21 @@ enum Command {
     /// Encryption keys of the archive.
     #[command(subcommand)]
     Key(archive_cmd::KeyCommand),
+    /// Payment runs (发放批次, 二(二)): build, check, approve, export to the bank, import results, close.
+    #[command(subcommand)]
+    Pay(Box<pay_cmd::PayCommand>),
+    /// The double-entry ledger: trial balance, a family's statement, reconciliation.
+    #[command(subcommand)]
+    Ledger(pay_cmd::LedgerCommand),
+    /// Budget forecast for county finance, and what a proposed policy change would cost.
+    Forecast(pay_cmd::ForecastArgs),
+    /// Claims paid through payment runs: funeral reimbursement (二(五)), medical relief (二(三)).
+    #[command(subcommand)]
+    Claim(Box<claim_cmd::ClaimCommand>),
 }
 
 #[derive(Args)]
-struct PolicyChoice {
+pub(crate) struct PolicyChoice {
     /// An embedded policy pack.
     #[arg(long, default_value = "linyi-2014", conflicts_with = "policy_file")]
     policy: String,
@@ -78,7 +89,7 @@ struct PolicyChoice {
 }
 
 impl PolicyChoice {
-    fn load(&self) -> Result<Policy> {
+    pub(crate) fn load(&self) -> Result<Policy> {
         match &self.policy_file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -86,6 +97,17 @@ impl PolicyChoice {
                 Policy::from_toml(&text).with_context(|| format!("policy file {}", path.display()))
             }
             None => Ok(Policy::embedded(&self.policy)?),
+        }
+    }
+
+    /// The pack's text, kept with what it computed.
+    pub(crate) fn text(&self) -> Result<String> {
+        match &self.policy_file {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read policy file {}", path.display())),
+            None => guanai_rules::policy::embedded_text(&self.policy)
+                .map(str::to_owned)
+                .ok_or_else(|| anyhow::anyhow!("unknown policy pack {}", self.policy)),
         }
     }
 
@@ -241,6 +263,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Restore { file } => archive_cmd::restore_cmd(&cli.archive, &file),
         Command::Match(command) => archive_cmd::match_cmd(&cli.archive, command),
         Command::Key(command) => archive_cmd::key_cmd(&cli.archive, command),
+        Command::Pay(command) => pay_cmd::pay_cmd(&cli.archive, *command),
+        Command::Ledger(command) => pay_cmd::ledger_cmd(&cli.archive, command),
+        Command::Forecast(args) => pay_cmd::forecast_cmd(&cli.archive, args),
+        Command::Claim(command) => claim_cmd::claim_cmd(&cli.archive, *command),
     }
 }
 

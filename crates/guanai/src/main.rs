@@ -3,7 +3,9 @@
 //! failed, 2 a usage error (bad arguments, unknown policy, unreadable input or unwritable output).
 
 mod archive_cmd;
+mod claim_cmd;
 mod cli;
+mod pay_cmd;
 
 use std::process::ExitCode;
 
