@@ -6,6 +6,7 @@
 pub mod archive;
 mod areas;
 pub mod backup;
+mod bulk;
 pub mod contacts;
 pub mod db;
 pub mod error;

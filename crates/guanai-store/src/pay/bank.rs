@@ -13,7 +13,6 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use sha2::{Digest, Sha256};
 
-use super::build::hex;
 use super::{PayError, RunId, RunStatus};
 use crate::archive::{Archive, now_micros};
 use crate::file::FamilyFile;
@@ -397,7 +396,7 @@ impl Archive {
                 needed: "exported",
             });
         }
-        let digest = hex(&Sha256::digest(bytes));
+        let digest = crate::bulk::hex(&Sha256::digest(bytes));
         let before: Option<(i64,)> = on_db!(self.db(), pool => {
             sqlx::query_as("SELECT imported_at FROM bank_return WHERE run_id = $1 AND digest = $2")
                 .bind(run.as_str())

@@ -5,6 +5,7 @@
 //! two builds started at once only one commits.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 use guanai_pay::booked::Amounts;
@@ -18,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::{PayError, RunId, RunStatus};
 use crate::archive::{Archive, now_micros};
+use crate::bulk::{self, Col};
 use crate::file::FamilyFile;
 use crate::model::{Actor, FactValue, FamilyId, Relation};
 use crate::on_db;
@@ -46,13 +48,14 @@ pub enum BuildOutcome {
     },
 }
 
+/// A line as planned. Ids are shared (`Arc<str>`): a run of a million lines stays compact.
 pub(super) struct LineRow {
-    pub family_id: String,
-    pub person_id: String,
-    pub county: String,
+    pub family_id: Arc<str>,
+    pub person_id: Arc<str>,
+    pub county: CountyCode,
     pub kind: &'static str,
     pub nature: &'static str,
-    pub for_month: String,
+    pub for_month: Month,
     pub amounts: Amounts,
     pub booked: i64,
     pub due: i64,
@@ -62,12 +65,12 @@ pub(super) struct LineRow {
 }
 
 struct TransferRow {
-    family_id: String,
-    person_id: String,
-    county: String,
+    family_id: Arc<str>,
+    person_id: Arc<str>,
+    county: CountyCode,
     amount: i64,
     account_fact: Option<String>,
-    blind_index: Option<Vec<u8>>,
+    blind_index: Option<[u8; 32]>,
     status: &'static str,
     note: String,
 }
@@ -81,7 +84,9 @@ struct ProblemRow {
     transfer: Option<usize>,
 }
 
-/// Postings planned for the approval entry: (account, family, amount; debit positive).
+/// Postings the approval entry makes beyond the lines' own (those — funding charged, payables
+/// credited — are summed from the lines when approved): netting within a family, debts and
+/// debts set off. (account, family, amount; debit positive).
 pub(crate) type Planned = (String, Option<String>, i64);
 
 #[derive(Default)]
@@ -90,7 +95,7 @@ struct Plan {
     transfers: Vec<TransferRow>,
     problems: Vec<ProblemRow>,
     postings: Vec<Planned>,
-    positions: Vec<(String, String)>,
+    positions: Vec<(Arc<str>, String)>,
     grants: Vec<(String, &'static str, usize)>,
     beyond_limit: i64,
 }
@@ -125,7 +130,7 @@ struct ChunkState {
     awards: HashMap<(String, String), String>,
     flags: HashMap<String, Vec<String>>,
     last_transfer: HashMap<String, (String, Option<String>, String)>,
-    blind: HashMap<String, Vec<u8>>,
+    blind: HashMap<String, [u8; 32]>,
     /// Approved claims not yet in a run, by family.
     claims: HashMap<String, Vec<super::ClaimView>>,
 }
@@ -227,8 +232,68 @@ impl Archive {
             });
         }
 
-        // Write everything in one transaction.
-        let digest = hex(&Sha256::digest(options.policy_text.as_bytes()));
+        // Write everything in one transaction, thousands of rows a statement.
+        let line_sql = bulk::insert_sql(
+            self.db(),
+            "pay_line",
+            &[
+                ("run_id", Col::Text),
+                ("line_no", Col::Int),
+                ("family_id", Col::Text),
+                ("person_id", Col::Text),
+                ("county_code", Col::Text),
+                ("kind", Col::Text),
+                ("nature", Col::Text),
+                ("for_month", Col::Text),
+                ("amount", Col::Int),
+                ("standard_fen", Col::Int),
+                ("county_fen", Col::Int),
+                ("booked_before", Col::Int),
+                ("due", Col::Int),
+                ("family_version", Col::Int),
+                ("claim_id", Col::Text),
+            ],
+            "",
+        );
+        let transfer_sql = bulk::insert_sql(
+            self.db(),
+            "pay_transfer",
+            &[
+                ("run_id", Col::Text),
+                ("transfer_no", Col::Int),
+                ("family_id", Col::Text),
+                ("person_id", Col::Text),
+                ("county_code", Col::Text),
+                ("amount", Col::Int),
+                ("account_fact", Col::Text),
+                ("blind_index", Col::Hex),
+                ("status", Col::Text),
+                ("note", Col::Text),
+            ],
+            "",
+        );
+        let problem_sql = bulk::insert_sql(
+            self.db(),
+            "pay_problem",
+            &[
+                ("run_id", Col::Text),
+                ("problem_no", Col::Int),
+                ("family_id", Col::Text),
+                ("person_id", Col::Text),
+                ("code", Col::Text),
+                ("detail", Col::Text),
+                ("blocking", Col::Bool),
+                ("transfer_no", Col::Int),
+            ],
+            "",
+        );
+        let position_sql = bulk::insert_sql(
+            self.db(),
+            "pay_position",
+            &[("family_id", Col::Text), ("booked", Col::Text)],
+            "ON CONFLICT (family_id) DO UPDATE SET booked = excluded.booked",
+        );
+        let digest = bulk::hex(&Sha256::digest(options.policy_text.as_bytes()));
         let now = now_micros();
         let run_id = on_db!(self.db(), pool => {
             let mut tx = pool.begin_with(self.db().begin_write()).await?;
@@ -283,27 +348,34 @@ impl Archive {
                 .bind(&actor.name)
                 .execute(&mut *tx)
                 .await?;
-            let numbered: Vec<(usize, &LineRow)> = plan.lines.iter().enumerate().collect();
-            for chunk in numbered.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO pay_line (run_id, line_no, family_id, person_id, county_code, kind, nature, for_month, amount, standard_fen, county_fen, booked_before, due, family_version, claim_id) ");
-                q.push_values(chunk, |mut b, (i, l)| {
-                    b.push_bind(run_id.as_str())
-                        .push_bind(*i as i64 + 1)
-                        .push_bind(&l.family_id)
-                        .push_bind(&l.person_id)
-                        .push_bind(&l.county)
-                        .push_bind(l.kind)
-                        .push_bind(l.nature)
-                        .push_bind(&l.for_month)
-                        .push_bind(l.amounts.amount.get())
-                        .push_bind(l.amounts.standard.get())
-                        .push_bind(l.amounts.county.get())
-                        .push_bind(l.booked)
-                        .push_bind(l.due)
-                        .push_bind(l.version)
-                        .push_bind(l.claim_id.as_deref());
-                });
-                q.build().execute(&mut *tx).await?;
+            for (n, chunk) in plan.lines.chunks(bulk::ROWS).enumerate() {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        (
+                            run_id.as_str(),
+                            (n * bulk::ROWS + i + 1) as i64,
+                            &*l.family_id,
+                            &*l.person_id,
+                            l.county.to_string(),
+                            l.kind,
+                            l.nature,
+                            l.for_month.to_string(),
+                            l.amounts.amount.get(),
+                            l.amounts.standard.get(),
+                            l.amounts.county.get(),
+                            l.booked,
+                            l.due,
+                            l.version,
+                            l.claim_id.as_deref(),
+                        )
+                    })
+                    .collect();
+                sqlx::query(sqlx::AssertSqlSafe(line_sql.as_str()))
+                    .bind(json(&rows)?)
+                    .execute(&mut *tx)
+                    .await?;
             }
             for (i, l) in plan.lines.iter().enumerate() {
                 let Some(claim) = &l.claim_id else { continue };
@@ -318,37 +390,51 @@ impl Archive {
                     return Err(PayError::Invalid(format!("claim {claim} was paid by another run meanwhile; nothing was written — build again")));
                 }
             }
-            let numbered: Vec<(usize, &TransferRow)> = plan.transfers.iter().enumerate().collect();
-            for chunk in numbered.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO pay_transfer (run_id, transfer_no, family_id, person_id, county_code, amount, account_fact, blind_index, status, note) ");
-                q.push_values(chunk, |mut b, (i, t)| {
-                    b.push_bind(run_id.as_str())
-                        .push_bind(*i as i64 + 1)
-                        .push_bind(&t.family_id)
-                        .push_bind(&t.person_id)
-                        .push_bind(&t.county)
-                        .push_bind(t.amount)
-                        .push_bind(t.account_fact.as_deref())
-                        .push_bind(t.blind_index.as_deref())
-                        .push_bind(t.status)
-                        .push_bind(&t.note);
-                });
-                q.build().execute(&mut *tx).await?;
+            for (n, chunk) in plan.transfers.chunks(bulk::ROWS).enumerate() {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        (
+                            run_id.as_str(),
+                            (n * bulk::ROWS + i + 1) as i64,
+                            &*t.family_id,
+                            &*t.person_id,
+                            t.county.to_string(),
+                            t.amount,
+                            t.account_fact.as_deref(),
+                            t.blind_index.as_ref().map(|b| bulk::hex(b)),
+                            t.status,
+                            t.note.as_str(),
+                        )
+                    })
+                    .collect();
+                sqlx::query(sqlx::AssertSqlSafe(transfer_sql.as_str()))
+                    .bind(json(&rows)?)
+                    .execute(&mut *tx)
+                    .await?;
             }
-            let numbered: Vec<(usize, &ProblemRow)> = plan.problems.iter().enumerate().collect();
-            for chunk in numbered.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO pay_problem (run_id, problem_no, family_id, person_id, code, detail, blocking, transfer_no) ");
-                q.push_values(chunk, |mut b, (i, p)| {
-                    b.push_bind(run_id.as_str())
-                        .push_bind(*i as i64 + 1)
-                        .push_bind(&p.family_id)
-                        .push_bind(p.person_id.as_deref())
-                        .push_bind(p.code)
-                        .push_bind(&p.detail)
-                        .push_bind(p.blocking)
-                        .push_bind(p.transfer.map(|t| t as i64 + 1));
-                });
-                q.build().execute(&mut *tx).await?;
+            for (n, chunk) in plan.problems.chunks(bulk::ROWS).enumerate() {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        (
+                            run_id.as_str(),
+                            (n * bulk::ROWS + i + 1) as i64,
+                            p.family_id.as_str(),
+                            p.person_id.as_deref(),
+                            p.code,
+                            p.detail.as_str(),
+                            p.blocking,
+                            p.transfer.map(|t| t as i64 + 1),
+                        )
+                    })
+                    .collect();
+                sqlx::query(sqlx::AssertSqlSafe(problem_sql.as_str()))
+                    .bind(json(&rows)?)
+                    .execute(&mut *tx)
+                    .await?;
             }
             for chunk in plan.grants.chunks(1000) {
                 let mut q = sqlx::QueryBuilder::new("INSERT INTO grant_award (family_id, kind, run_id, line_no) ");
@@ -360,7 +446,12 @@ impl Archive {
                 });
                 q.build().execute(&mut *tx).await?;
             }
-            crate::upsert_positions!(&mut *tx, &plan.positions);
+            for chunk in plan.positions.chunks(bulk::ROWS) {
+                sqlx::query(sqlx::AssertSqlSafe(position_sql.as_str()))
+                    .bind(json(chunk)?)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             crate::plan_postings!(&mut *tx, run_id.as_str(), &plan.postings);
             tx.commit().await?;
             run_id
@@ -432,46 +523,94 @@ impl Archive {
 
     async fn chunk_state(&self, chunk: &[FamilyId]) -> Result<ChunkState, PayError> {
         let mut state = ChunkState::default();
-        type Last = (String, String, Option<String>, String, i64);
-        let (booked, balances, awards, flags, transfers, blind) = on_db!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
-            macro_rules! select_in {
-                ($sql:expr, $tail:expr) => {{
-                    let mut q = sqlx::QueryBuilder::new($sql);
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(id.as_str());
-                    }
-                    list.push_unseparated($tail);
-                    q
-                }};
+        // One value for the whole chunk: every payment table's rows for these families,
+        // aggregated as JSON by the database (see `Archive::payment_files`).
+        let sqlite = matches!(self.db(), crate::db::Db::Sqlite(_));
+        // A JSON array of the rows `SELECT cols FROM rest`, as one value.
+        let agg = |cols: &str, order: &str, rest: &str| -> (String, &'static str) {
+            if sqlite {
+                (
+                    format!(
+                        "json((SELECT json_group_array(json_array({cols}){order}) FROM {rest} "
+                    ),
+                    "))",
+                )
+            } else {
+                (
+                    format!(
+                        "(SELECT COALESCE(json_agg(json_build_array({cols}){order}), '[]') FROM {rest} "
+                    ),
+                    ")",
+                )
             }
-            let mut q = select_in!("SELECT family_id, booked FROM pay_position WHERE family_id IN (", ")");
-            let booked: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-            let mut q = select_in!("SELECT account, balance FROM ledger_balance WHERE family_id IN (", ")");
-            let balances: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
-            let mut q = select_in!("SELECT family_id, kind, run_id FROM grant_award WHERE family_id IN (", ")");
-            let awards: Vec<(String, String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-            let mut q = select_in!("SELECT person_id, reported FROM death_flag WHERE family_id IN (", ")");
-            let flags: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-            let mut q = select_in!(
-                "SELECT t.person_id, t.status, t.account_fact, t.note, r.created_at FROM pay_transfer t JOIN pay_run r ON r.run_id = t.run_id \
-                 WHERE t.status IN ('sent', 'paid', 'failed') AND t.family_id IN (",
-                ") ORDER BY r.created_at"
-            );
-            let transfers: Vec<Last> = q.build_query_as().fetch_all(&mut *tx).await?;
-            let mut q = select_in!("SELECT person_id, blind_index FROM person_lookup WHERE family_id IN (", ")");
-            let blind: Vec<(String, Vec<u8>)> = q.build_query_as().fetch_all(&mut *tx).await?;
-            tx.commit().await?;
-            (booked, balances, awards, flags, transfers, blind)
+        };
+        let blind = if sqlite {
+            "hex(blind_index)"
+        } else {
+            "encode(blind_index, 'hex')"
+        };
+        let parts = [
+            agg("family_id, booked", "", "pay_position WHERE family_id IN"),
+            agg("account, balance", "", "ledger_balance WHERE family_id IN"),
+            agg(
+                "family_id, kind, run_id",
+                "",
+                "grant_award WHERE family_id IN",
+            ),
+            agg("person_id, reported", "", "death_flag WHERE family_id IN"),
+            agg(
+                "t.person_id, t.status, t.account_fact, t.note",
+                " ORDER BY r.created_at, t.run_id",
+                "pay_transfer t JOIN pay_run r ON r.run_id = t.run_id WHERE t.status IN ('sent', 'paid', 'failed') AND t.family_id IN",
+            ),
+            agg(
+                &format!("person_id, {blind}"),
+                "",
+                "person_lookup WHERE family_id IN",
+            ),
+        ];
+        let array = if sqlite {
+            "json_array("
+        } else {
+            "json_build_array("
+        };
+        type State = (
+            Vec<(String, String)>,
+            Vec<(String, i64)>,
+            Vec<(String, String, String)>,
+            Vec<(String, String)>,
+            Vec<(String, String, Option<String>, String)>,
+            Vec<(String, String)>,
+        );
+        let json: (String,) = on_db!(self.db(), pool => {
+            let mut q = sqlx::QueryBuilder::new(format!("SELECT CAST({array}"));
+            for (i, (prefix, suffix)) in parts.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push(prefix.as_str());
+                q.push("(");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.as_str());
+                }
+                list.push_unseparated(")");
+                q.push(*suffix);
+            }
+            q.push(") AS TEXT)");
+            q.build_query_as().fetch_one(pool).await?
         });
+        let (booked, balances, awards, flags, transfers, blind): State =
+            serde_json::from_str(&json.0).map_err(|e| {
+                PayError::Invalid(format!("payment state of a chunk of families: {e}"))
+            })?;
         state.booked = booked.into_iter().collect();
         state.balances = balances.into_iter().collect();
         state.awards = awards.into_iter().map(|(f, k, r)| ((f, k), r)).collect();
         for (person, reported) in flags {
             state.flags.entry(person).or_default().push(reported);
         }
-        for (person, status, fact, note, _) in transfers {
+        for (person, status, fact, note) in transfers {
             state.last_transfer.insert(person, (status, fact, note));
         }
         for claim in self.payable_claims(chunk).await? {
@@ -483,6 +622,11 @@ impl Archive {
         }
         // The blind index of the ID number in force (the lookup keeps one per number recorded).
         for (person, index) in blind {
+            let index: [u8; 32] = crate::archive::from_hex(&index)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| {
+                    PayError::Invalid(format!("blind index of {person} is not 32 bytes of hex"))
+                })?;
             state.blind.insert(person, index);
         }
         Ok(state)
@@ -493,15 +637,15 @@ impl Archive {
         let mut seen: HashMap<&[u8], usize> = HashMap::new();
         let mut found: Vec<ProblemRow> = Vec::new();
         for (i, t) in plan.transfers.iter().enumerate() {
-            let Some(index) = t.blind_index.as_deref() else {
+            let Some(index) = t.blind_index.as_ref().map(|b| b.as_slice()) else {
                 continue;
             };
             if let Some(&j) = seen.get(index) {
                 let other = &plan.transfers[j];
                 if other.person_id != t.person_id {
                     found.push(ProblemRow {
-                        family_id: t.family_id.clone(),
-                        person_id: Some(t.person_id.clone()),
+                        family_id: t.family_id.to_string(),
+                        person_id: Some(t.person_id.to_string()),
                         code: "duplicate_id",
                         detail: format!(
                             "同一身份证号在本批次中重复发放（另见家庭 {} 的人员 {}）",
@@ -535,8 +679,8 @@ impl Archive {
                 if let Some(&i) = seen.get(index.as_slice()) {
                     let t = &plan.transfers[i];
                     found.push(ProblemRow {
-                        family_id: t.family_id.clone(),
-                        person_id: Some(t.person_id.clone()),
+                        family_id: t.family_id.to_string(),
+                        person_id: Some(t.person_id.to_string()),
                         code: "duplicate_id",
                         detail: format!(
                             "同一身份证号已在 {month} 的发放批次 {run} 中（人员 {person}）"
@@ -562,6 +706,18 @@ fn plan_family(
     plan: &mut Plan,
 ) -> Result<(), PayError> {
     let family_id = file.family_id.as_str();
+    let family_arc: Arc<str> = Arc::from(family_id);
+    let person_arcs: HashMap<&str, Arc<str>> = file
+        .persons
+        .iter()
+        .map(|p| (p.person_id.as_str(), Arc::from(p.person_id.as_str())))
+        .collect();
+    let arc_of = |person: &str| {
+        person_arcs
+            .get(person)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(person))
+    };
     let problem =
         |code: &'static str, person: Option<&str>, detail: String, blocking: bool| ProblemRow {
             family_id: family_id.to_owned(),
@@ -703,7 +859,12 @@ fn plan_family(
     }
 
     // Who is involved: persons with lines or with money owed.
-    let county_of = |month: Month| facts(month).county().to_string();
+    let county_of = |month: Month| {
+        months
+            .iter()
+            .find(|(m, _)| *m == month)
+            .map_or(now.county(), |(_, f)| f.county())
+    };
     let mut persons: Vec<&str> = file.persons.iter().map(|p| p.person_id.as_str()).collect();
     persons.retain(|p| {
         lines.iter().any(|l| l.person == *p)
@@ -761,7 +922,8 @@ fn plan_family(
     let primary_index = primary.and_then(|q| persons.iter().position(|p| *p == q));
     let netting = net_family(&payees, primary_index, Fen(debt_before));
 
-    // Lines and their postings (approval): Dr funding by source, Cr the person's payable.
+    // Lines (their postings — Dr funding by source, Cr the person's payable — are made from the
+    // lines on approval).
     let county_now = county_of(window.month);
     for (i, l) in lines.iter().enumerate() {
         let county = county_of(l.for_month.max(window.first).min(window.month));
@@ -769,28 +931,16 @@ fn plan_family(
             plan.grants
                 .push((family_id.to_owned(), l.kind.as_str(), plan.lines.len()));
         }
-        plan.postings
-            .push(("funding:higher".to_owned(), None, l.amounts.standard.get()));
-        plan.postings.push((
-            format!("funding:county:{county}"),
-            None,
-            l.amounts.county.get(),
-        ));
-        plan.postings.push((
-            format!("payable:{}", l.person),
-            Some(family_id.to_owned()),
-            -l.amounts.amount.get(),
-        ));
         if l.nature != Nature::Claim {
             booked.add(&l.person, l.kind, l.for_month, l.amounts);
         }
         plan.lines.push(LineRow {
-            family_id: family_id.to_owned(),
-            person_id: l.person.clone(),
+            family_id: family_arc.clone(),
+            person_id: arc_of(&l.person),
             county,
             kind: l.kind.as_str(),
             nature: l.nature.as_str(),
-            for_month: l.for_month.to_string(),
+            for_month: l.for_month,
             amounts: l.amounts,
             booked: l.booked.get(),
             due: l.due.get(),
@@ -909,21 +1059,21 @@ fn plan_family(
             });
         }
         plan.transfers.push(TransferRow {
-            family_id: family_id.to_owned(),
-            person_id: person.to_owned(),
-            county: county_now.clone(),
+            family_id: family_arc.clone(),
+            person_id: arc_of(person),
+            county: county_now,
             amount: amount.get(),
             account_fact: account.map(|a| a.0),
-            blind_index: state.blind.get(person).cloned(),
+            blind_index: state.blind.get(person).copied(),
             status: "pending",
             note: String::new(),
         });
     }
     for (i, amount, why) in &netting.held {
         plan.transfers.push(TransferRow {
-            family_id: family_id.to_owned(),
-            person_id: persons[*i].to_owned(),
-            county: county_now.clone(),
+            family_id: family_arc.clone(),
+            person_id: arc_of(persons[*i]),
+            county: county_now,
             amount: amount.get(),
             account_fact: None,
             blind_index: None,
@@ -938,8 +1088,7 @@ fn plan_family(
         ));
     }
     if !lines.is_empty() {
-        plan.positions
-            .push((family_id.to_owned(), booked.to_text()));
+        plan.positions.push((family_arc.clone(), booked.to_text()));
     }
     Ok(())
 }
@@ -959,6 +1108,7 @@ pub(crate) fn check_account(bank: &str, number: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Rows as one JSON value for a bulk insert.
+fn json<T: serde::Serialize + ?Sized>(rows: &T) -> Result<String, PayError> {
+    serde_json::to_string(rows).map_err(|e| PayError::Invalid(format!("payment rows: {e}")))
 }

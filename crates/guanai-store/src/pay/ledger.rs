@@ -246,7 +246,18 @@ impl Archive {
     pub async fn reconcile(&self) -> Result<Reconciliation, PayError> {
         let mut out = Reconciliation::default();
         type Line = (String, String, String, String, i64, i64, i64);
-        let (counts, unbalanced, balances, sums, funding, lines_funding, positions, lines, bank) = on_db!(self.db(), pool => {
+        let (
+            counts,
+            unbalanced,
+            balances,
+            sums,
+            funding,
+            lines_funding,
+            positions,
+            lines,
+            bank,
+            orphans,
+        ) = on_db!(self.db(), pool => {
             let mut tx = pool.begin().await?;
             let counts: (i64, i64, i64) = sqlx::query_as(
                 "SELECT (SELECT COUNT(*) FROM ledger_entry), (SELECT COUNT(*) FROM ledger_posting), (SELECT COUNT(*) FROM pay_line)",
@@ -270,16 +281,35 @@ impl Archive {
                 "SELECT l.family_id, l.person_id, l.kind, l.for_month, l.amount, l.standard_fen, l.county_fen FROM pay_line l \
                  JOIN pay_run r ON r.run_id = l.run_id WHERE r.status <> 'discarded'",
             ).fetch_all(&mut *tx).await?;
+            // Lines and transfers name a person of their family, and a bank account fact of that
+            // person (the tables carry no foreign keys to the archive; this is the check).
+            let orphans: (i64, i64) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM pay_line l WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.person_id = l.person_id AND p.family_id = l.family_id)), \
+                        (SELECT COUNT(*) FROM pay_transfer t WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.person_id = t.person_id AND p.family_id = t.family_id) \
+                           OR (t.account_fact IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fact f WHERE f.fact_id = t.account_fact AND f.person_id = t.person_id AND f.kind = 'bank_account')))",
+            ).fetch_one(&mut *tx).await?;
             let bank: (Option<i64>, Option<i64>) = sqlx::query_as(
                 "SELECT CAST(SUM(CASE WHEN status = 'sent' THEN amount ELSE 0 END) AS BIGINT), \
                  CAST(SUM(CASE WHEN status = 'paid' THEN amount ELSE 0 END) AS BIGINT) FROM pay_transfer",
             ).fetch_one(&mut *tx).await?;
             tx.commit().await?;
-            (counts, unbalanced, balances, sums, funding, lines_funding, positions, lines, bank)
+            (counts, unbalanced, balances, sums, funding, lines_funding, positions, lines, bank, orphans)
         });
         out.entries = counts.0;
         out.postings = counts.1;
         out.lines = counts.2;
+        if orphans.0 > 0 {
+            out.differences.push(format!(
+                "{} payment line(s) name a person who is not in their family",
+                orphans.0
+            ));
+        }
+        if orphans.1 > 0 {
+            out.differences.push(format!(
+                "{} transfer(s) name a person not in their family, or a bank account that is not theirs",
+                orphans.1
+            ));
+        }
         for (entry, off) in unbalanced {
             out.differences.push(format!(
                 "ledger entry {entry} does not balance: off by {} yuan",

@@ -152,6 +152,19 @@ impl Archive {
             .bind(run.as_str())
             .execute(&mut *tx)
             .await?;
+            // The lines' own postings: each source's funds charged, each person's payable credited.
+            sqlx::query(
+                "INSERT INTO ledger_posting (entry_id, posting_no, account, family_id, amount) \
+                 SELECT $1, (SELECT COUNT(*) FROM pay_plan_posting WHERE run_id = $2) + ROW_NUMBER() OVER (ORDER BY account), account, family_id, amount FROM ( \
+                   SELECT 'payable:' || person_id AS account, MAX(family_id) AS family_id, -CAST(SUM(amount) AS BIGINT) AS amount FROM pay_line WHERE run_id = $2 GROUP BY person_id \
+                   UNION ALL SELECT 'funding:higher', NULL, CAST(SUM(standard_fen) AS BIGINT) FROM pay_line WHERE run_id = $2 \
+                   UNION ALL SELECT 'funding:county:' || county_code, NULL, CAST(SUM(county_fen) AS BIGINT) FROM pay_line WHERE run_id = $2 GROUP BY county_code \
+                 ) AS p WHERE amount <> 0",
+            )
+            .bind(&entry)
+            .bind(run.as_str())
+            .execute(&mut *tx)
+            .await?;
             crate::close_entry!(&mut *tx, &entry);
             tx.commit().await?;
         });
@@ -195,14 +208,22 @@ impl Archive {
             for l in &lines {
                 by_family.entry(l.0.clone()).or_default().push(l);
             }
+            let families: Vec<&String> = by_family.keys().collect();
+            let mut stored: HashMap<String, String> = HashMap::with_capacity(families.len());
+            for chunk in families.chunks(500) {
+                let mut q = sqlx::QueryBuilder::new("SELECT family_id, booked FROM pay_position WHERE family_id IN (");
+                let mut list = q.separated(", ");
+                for family in chunk {
+                    list.push_bind(family.as_str());
+                }
+                list.push_unseparated(")");
+                let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                stored.extend(rows);
+            }
             let mut positions = Vec::with_capacity(by_family.len());
             for (family, lines) in &by_family {
-                let text: Option<(String,)> = sqlx::query_as("SELECT booked FROM pay_position WHERE family_id = $1")
-                    .bind(family)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let mut booked = match text {
-                    Some((t,)) => Booked::parse(&t)?,
+                let mut booked = match stored.get(family) {
+                    Some(t) => Booked::parse(t)?,
                     None => Booked::default(),
                 };
                 for (_, person, kind, month, amount, standard, county) in lines.iter().copied() {
