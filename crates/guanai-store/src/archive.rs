@@ -85,6 +85,11 @@ impl Archive {
         &self.db
     }
 
+    /// See [`Db::refresh_statistics`].
+    pub async fn refresh_statistics(&self, tables: &[&str]) -> Result<(), StoreError> {
+        self.db.refresh_statistics(tables).await
+    }
+
     pub fn keys(&self) -> &Keyring {
         &self.keys
     }
@@ -397,12 +402,15 @@ impl Archive {
             ("", "x.recorded_by, x.reason")
         };
         let sql = match &self.db {
+            // SQLite builds the text by concatenation: wrapping each family's arrays in json()
+            // would parse and re-serialise them.
             Db::Sqlite(_) => format!(
-                "SELECT json_group_array(json_array(f.family_id, f.family_no, f.county_code, f.version, f.created_at, f.created_by, \
-                 json((SELECT json_group_array(json_array(p.person_id, p.relation) ORDER BY p.created_at, p.person_id) FROM person p WHERE p.family_id = f.family_id)), \
-                 json((SELECT json_group_array(json_array(x.fact_id, x.person_id, x.kind, x.valid_from, x.value, \
+                "SELECT COALESCE('[' || group_concat('[' || json_quote(f.family_id) || ',' || json_quote(f.family_no) || ',' || \
+                 json_quote(f.county_code) || ',' || f.version || ',' || f.created_at || ',' || json_quote(f.created_by) || ',' || \
+                 (SELECT json_group_array(json_array(p.person_id, p.relation) ORDER BY p.created_at, p.person_id) FROM person p WHERE p.family_id = f.family_id) || ',' || \
+                 (SELECT json_group_array(json_array(x.fact_id, x.person_id, x.kind, x.valid_from, x.value, \
                    CASE WHEN x.sealed IS NULL THEN NULL ELSE hex(x.sealed) END, x.recorded_at, {recorder}, x.replaces) \
-                   ORDER BY x.recorded_at, x.fact_id) FROM fact x WHERE x.family_id = f.family_id{kinds})))) \
+                   ORDER BY x.recorded_at, x.fact_id) FROM fact x WHERE x.family_id = f.family_id{kinds}) || ']', ',') || ']', '[]') \
                  FROM family f WHERE f.family_id IN ("
             ),
             Db::Pg(_) => format!(

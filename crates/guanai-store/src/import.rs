@@ -54,6 +54,10 @@ where
     let mut families = families;
     on_db!(archive.db(), pool => {
         let mut tx = pool.begin().await?;
+        if matches!(archive.db(), crate::db::Db::Sqlite(_)) {
+            // A bulk import keeps more pages off the disk until commit than everyday work needs.
+            sqlx::query("PRAGMA cache_size = -65536").execute(&mut *tx).await?;
+        }
         loop {
             let mut batch: Vec<CensusFamily> = Vec::with_capacity(BATCH);
             for item in families.by_ref() {
@@ -170,6 +174,11 @@ where
             report.committed = false;
         }
     });
+    if report.committed {
+        archive
+            .refresh_statistics(&["family", "person", "fact", "person_lookup"])
+            .await?;
+    }
     Ok(report)
 }
 

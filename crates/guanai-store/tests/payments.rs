@@ -287,9 +287,14 @@ async fn a_month_is_paid_once_with_four_eyes_and_rerunning_pays_nothing() {
             )
             .await
             .expect("family");
-        let run = built(build(a, "2026-10", Some("2026-10")).await);
+        let Ok(BuildOutcome::Built(summary)) = build(a, "2026-10", Some("2026-10")).await else {
+            panic!("no run built");
+        };
+        let run = summary.run_id.clone();
         assert_eq!(run.as_str(), "202610-all-1");
         let s = a.run_summary(&run).await.expect("summary");
+        // The summary the build reports is the one read back.
+        assert_eq!(*summary, s, "{}", b.label);
         assert_eq!(s.status, RunStatus::Draft);
         // Both parents over 49: 590 yuan each from higher-level funds since 2022-07 (二(二)).
         assert_eq!(s.lines, 2, "{}", b.label);
@@ -771,6 +776,12 @@ async fn discarding_a_draft_undoes_its_bookings() {
                 .map(|l| (&l.kind, l.amount))
                 .collect::<Vec<_>>()
         );
+        // A backup that would lack the payment side is refused, not written.
+        let mut out = Vec::new();
+        let err = guanai_store::backup::backup(a, &mut out)
+            .await
+            .expect_err("payments present");
+        assert!(err.to_string().contains("payment run(s)"), "{err}");
         let err = a
             .approve_run(&first, &approver())
             .await

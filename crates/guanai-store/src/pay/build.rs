@@ -122,6 +122,70 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The new run's summary, from what was just written (the same figures `run_summary` reads
+    /// back, without scanning a million lines again).
+    #[allow(clippy::too_many_arguments)]
+    fn summary(
+        &self,
+        run_id: RunId,
+        options: &BuildOptions<'_>,
+        scope: &str,
+        known_at: Timestamp,
+        window: Window,
+        digest: String,
+        actor: &Actor,
+    ) -> super::RunSummary {
+        let mut natures: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
+        let mut counties: std::collections::BTreeMap<String, i64> = Default::default();
+        let mut standard = 0;
+        for l in &self.lines {
+            let n = natures.entry(l.nature).or_default();
+            n.0 += 1;
+            n.1 += l.amounts.amount.get();
+            *counties.entry(l.county.to_string()).or_default() += l.amounts.county.get();
+            standard += l.amounts.standard.get();
+        }
+        let mut transfers: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
+        for t in &self.transfers {
+            let e = transfers.entry(t.status).or_default();
+            e.0 += 1;
+            e.1 += t.amount;
+        }
+        super::RunSummary {
+            run_id,
+            month: options.month.to_string(),
+            scope: scope.to_owned(),
+            status: RunStatus::Draft,
+            known_at,
+            ledger_first: window.first.to_string(),
+            arrears_from: window.arrears_from.to_string(),
+            policy_name: options.policy.name.clone(),
+            policy_digest: digest,
+            created_by: actor.name.clone(),
+            checked_by: None,
+            approved_by: None,
+            exported_by: None,
+            closed_by: None,
+            lines: self.lines.len() as i64,
+            total: Fen(natures.values().map(|n| n.1).sum()),
+            by_nature: natures
+                .into_iter()
+                .map(|(n, (c, a))| (n.to_owned(), c, Fen(a)))
+                .collect(),
+            standard: Fen(standard),
+            by_county: counties.into_iter().map(|(c, a)| (c, Fen(a))).collect(),
+            transfers: transfers
+                .into_iter()
+                .map(|(s, (c, a))| (s.to_owned(), c, Fen(a)))
+                .collect(),
+            problems: self.problems.len() as i64,
+            blocking: self.problems.iter().filter(|p| p.blocking).count() as i64,
+            beyond_limit: Fen(self.beyond_limit),
+        }
+    }
+}
+
 /// Per-chunk state read from the payment tables.
 #[derive(Default)]
 struct ChunkState {
@@ -456,9 +520,11 @@ impl Archive {
             tx.commit().await?;
             run_id
         });
-        Ok(BuildOutcome::Built(Box::new(
-            self.run_summary(&run_id).await?,
-        )))
+        self.refresh_statistics(&["pay_line", "pay_transfer", "pay_position", "pay_problem"])
+            .await?;
+        Ok(BuildOutcome::Built(Box::new(plan.summary(
+            run_id, options, &scope, known_at, window, digest, actor,
+        ))))
     }
 
     /// The counties a run covers.
@@ -530,10 +596,8 @@ impl Archive {
         let agg = |cols: &str, order: &str, rest: &str| -> (String, &'static str) {
             if sqlite {
                 (
-                    format!(
-                        "json((SELECT json_group_array(json_array({cols}){order}) FROM {rest} "
-                    ),
-                    "))",
+                    format!("(SELECT json_group_array(json_array({cols}){order}) FROM {rest} "),
+                    ")",
                 )
             } else {
                 (
@@ -569,10 +633,12 @@ impl Archive {
                 "person_lookup WHERE family_id IN",
             ),
         ];
-        let array = if sqlite {
-            "json_array("
+        // SQLite joins the arrays' text (json() around each would parse it again); PostgreSQL
+        // builds a JSON value.
+        let (array, comma, end) = if sqlite {
+            ("'[' || ", " || ',' || ", " || ']'")
         } else {
-            "json_build_array("
+            ("json_build_array(", ", ", ")")
         };
         type State = (
             Vec<(String, String)>,
@@ -586,7 +652,7 @@ impl Archive {
             let mut q = sqlx::QueryBuilder::new(format!("SELECT CAST({array}"));
             for (i, (prefix, suffix)) in parts.iter().enumerate() {
                 if i > 0 {
-                    q.push(", ");
+                    q.push(comma);
                 }
                 q.push(prefix.as_str());
                 q.push("(");
@@ -597,7 +663,8 @@ impl Archive {
                 list.push_unseparated(")");
                 q.push(*suffix);
             }
-            q.push(") AS TEXT)");
+            q.push(end);
+            q.push(" AS TEXT)");
             q.build_query_as().fetch_one(pool).await?
         });
         let (booked, balances, awards, flags, transfers, blind): State =
