@@ -134,6 +134,23 @@ fn payee_details(
 }
 
 impl Archive {
+    /// The files of the families the transfers pay, by family id (names, ID numbers, accounts).
+    async fn files_of(
+        &self,
+        transfers: &[super::TransferView],
+    ) -> Result<HashMap<String, FamilyFile>, PayError> {
+        let mut ids: Vec<&str> = transfers.iter().map(|t| t.family_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let families: Vec<FamilyId> = ids.into_iter().filter_map(FamilyId::parse).collect();
+        Ok(self
+            .family_files(&families)
+            .await?
+            .into_iter()
+            .map(|f| (f.family_id.as_str().to_owned(), f))
+            .collect())
+    }
+
     /// Sets the paying account of a county's finance for bank files.
     pub async fn set_payer(
         &self,
@@ -230,18 +247,7 @@ impl Archive {
                 list.push(zh);
             }
         }
-        let families: Vec<FamilyId> = {
-            let mut ids: Vec<&str> = transfers.iter().map(|t| t.family_id.as_str()).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids.into_iter().filter_map(FamilyId::parse).collect()
-        };
-        let files: HashMap<String, FamilyFile> = self
-            .family_files(&families)
-            .await?
-            .into_iter()
-            .map(|f| (f.family_id.as_str().to_owned(), f))
-            .collect();
+        let files = self.files_of(&transfers).await?;
         let (year, month) = summary
             .month
             .split_once('-')
@@ -423,18 +429,7 @@ impl Archive {
             .iter()
             .map(|t| (format!("{}-{:06}", run.as_str(), t.transfer_no), t))
             .collect();
-        let families: Vec<FamilyId> = {
-            let mut ids: Vec<&str> = transfers.iter().map(|t| t.family_id.as_str()).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids.into_iter().filter_map(FamilyId::parse).collect()
-        };
-        let files: HashMap<String, FamilyFile> = self
-            .family_files(&families)
-            .await?
-            .into_iter()
-            .map(|f| (f.family_id.as_str().to_owned(), f))
-            .collect();
+        let files = self.files_of(&transfers).await?;
         let mut problems = Vec::new();
         let mut apply: Vec<(&super::TransferView, ReturnStatus, String)> = Vec::new();
         for line in &lines {

@@ -85,6 +85,54 @@ pub struct ProblemView {
     pub resolved: bool,
 }
 
+/// The columns a [`LineView`] is read from (`pay_line` as `l`).
+const LINE_COLUMNS: &str = "l.line_no, l.family_id, l.person_id, l.county_code, l.kind, l.nature, l.for_month, \
+     l.amount, l.standard_fen, l.county_fen, l.booked_before, l.due, l.family_version";
+
+#[derive(sqlx::FromRow)]
+struct StoredLine {
+    line_no: i64,
+    family_id: String,
+    person_id: String,
+    county_code: String,
+    kind: String,
+    nature: String,
+    for_month: String,
+    amount: i64,
+    standard_fen: i64,
+    county_fen: i64,
+    booked_before: i64,
+    due: i64,
+    family_version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredRunLine {
+    run_id: String,
+    #[sqlx(flatten)]
+    line: StoredLine,
+}
+
+impl From<StoredLine> for LineView {
+    fn from(r: StoredLine) -> LineView {
+        LineView {
+            line_no: r.line_no,
+            family_id: r.family_id,
+            person_id: r.person_id,
+            county_code: r.county_code,
+            kind: r.kind,
+            nature: r.nature,
+            for_month: r.for_month,
+            amount: Fen(r.amount),
+            standard: Fen(r.standard_fen),
+            county: Fen(r.county_fen),
+            booked_before: Fen(r.booked_before),
+            due: Fen(r.due),
+            family_version: r.family_version,
+        }
+    }
+}
+
 type RunRow = (
     String,
     String,
@@ -200,49 +248,16 @@ impl Archive {
         run: &RunId,
         family: Option<&FamilyId>,
     ) -> Result<Vec<LineView>, PayError> {
-        type Row = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-        );
-        let rows: Vec<Row> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT line_no, family_id, person_id, county_code, kind, nature, for_month, amount, standard_fen, county_fen, booked_before, due, family_version \
-                 FROM pay_line WHERE run_id = $1 AND ($2 IS NULL OR family_id = $2) ORDER BY line_no",
-            )
+        let rows: Vec<StoredLine> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {LINE_COLUMNS} FROM pay_line l WHERE l.run_id = $1 AND ($2 IS NULL OR l.family_id = $2) ORDER BY l.line_no"
+            )))
             .bind(run.as_str())
             .bind(family.map(|f| f.as_str()))
             .fetch_all(pool)
             .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|r| LineView {
-                line_no: r.0,
-                family_id: r.1,
-                person_id: r.2,
-                county_code: r.3,
-                kind: r.4,
-                nature: r.5,
-                for_month: r.6,
-                amount: Fen(r.7),
-                standard: Fen(r.8),
-                county: Fen(r.9),
-                booked_before: Fen(r.10),
-                due: Fen(r.11),
-                family_version: r.12,
-            })
-            .collect())
+        Ok(rows.into_iter().map(LineView::from).collect())
     }
 
     /// Every payment line of a family, across runs (not discarded), oldest first.
@@ -250,54 +265,18 @@ impl Archive {
         &self,
         family: &FamilyId,
     ) -> Result<Vec<(String, LineView)>, PayError> {
-        type Row = (
-            String,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-        );
-        let rows: Vec<Row> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT l.run_id, l.line_no, l.family_id, l.person_id, l.county_code, l.kind, l.nature, l.for_month, l.amount, l.standard_fen, \
-                 l.county_fen, l.booked_before, l.due, l.family_version FROM pay_line l JOIN pay_run r ON r.run_id = l.run_id \
-                 WHERE l.family_id = $1 AND r.status <> 'discarded' ORDER BY r.created_at, l.line_no",
-            )
+        let rows: Vec<StoredRunLine> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT l.run_id, {LINE_COLUMNS} FROM pay_line l JOIN pay_run r ON r.run_id = l.run_id \
+                 WHERE l.family_id = $1 AND r.status <> 'discarded' ORDER BY r.created_at, l.line_no"
+            )))
             .bind(family.as_str())
             .fetch_all(pool)
             .await?
         });
         Ok(rows
             .into_iter()
-            .map(|r| {
-                (
-                    r.0,
-                    LineView {
-                        line_no: r.1,
-                        family_id: r.2,
-                        person_id: r.3,
-                        county_code: r.4,
-                        kind: r.5,
-                        nature: r.6,
-                        for_month: r.7,
-                        amount: Fen(r.8),
-                        standard: Fen(r.9),
-                        county: Fen(r.10),
-                        booked_before: Fen(r.11),
-                        due: Fen(r.12),
-                        family_version: r.13,
-                    },
-                )
-            })
+            .map(|r| (r.run_id, LineView::from(r.line)))
             .collect())
     }
 
