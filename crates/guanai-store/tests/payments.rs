@@ -911,3 +911,73 @@ async fn an_approved_funeral_claim_is_paid_once_through_a_run_to_the_surviving_p
         assert_eq!(county.debit, Fen(236000));
     });
 }
+
+#[tokio::test]
+async fn one_id_number_paid_in_two_counties_in_a_month_is_blocked() {
+    on_both!(|b| {
+        let a = &b.archive;
+        set_payer(a).await;
+        // The same mother registered in Yinan and, by mistake, in Lanshan.
+        a.create_family(
+            &bereaved("YN-8", &[MOTHER], "2012-06-15"),
+            &builder(),
+            "普查",
+        )
+        .await
+        .expect("family");
+        let mut lanshan = bereaved("LS-8", &[MOTHER], "2012-06-15");
+        let county = CountyCode::parse("371302").expect("county");
+        let village = VillageCode::in_county(county)[0];
+        lanshan.county_code = county;
+        lanshan.registration = (Hukou::Rural, village, None);
+        a.create_family(&lanshan, &builder(), "普查")
+            .await
+            .expect("family");
+        let (policy, text) = policy();
+        let yinan = a
+            .build_run(
+                &BuildOptions {
+                    month: m("2026-10"),
+                    county: Some(CountyCode::parse("371321").expect("county")),
+                    policy: &policy,
+                    policy_text: text,
+                    ledger_start: Some(m("2026-10")),
+                },
+                &builder(),
+            )
+            .await;
+        let yinan = built(yinan);
+        assert!(a.problems(&yinan, true).await.expect("problems").is_empty());
+        a.check_run(&yinan, None, &builder()).await.expect("check");
+        a.approve_run(&yinan, &approver()).await.expect("approve");
+        a.export_run(
+            &yinan,
+            &b.dir.path().join("d"),
+            d("2026-10-20"),
+            &approver(),
+        )
+        .await
+        .expect("export");
+        let lanshan = built(
+            a.build_run(
+                &BuildOptions {
+                    month: m("2026-10"),
+                    county: Some(county),
+                    policy: &policy,
+                    policy_text: text,
+                    ledger_start: None,
+                },
+                &builder(),
+            )
+            .await,
+        );
+        let problems = a.problems(&lanshan, true).await.expect("problems");
+        assert_eq!(problems.len(), 1, "{}: {problems:?}", b.label);
+        assert_eq!(problems[0].code, "duplicate_id");
+        assert!(
+            problems[0].detail.contains(yinan.as_str()),
+            "{}",
+            problems[0].detail
+        );
+    });
+}

@@ -745,6 +745,11 @@ impl Archive {
             for (index, run, person) in rows {
                 if let Some(&i) = seen.get(index.as_slice()) {
                     let t = &plan.transfers[i];
+                    // The same person again (a supplementary run of the month) is no duplicate;
+                    // the same number on another person (another family or county) is.
+                    if person == *t.person_id {
+                        continue;
+                    }
                     found.push(ProblemRow {
                         family_id: t.family_id.to_string(),
                         person_id: Some(t.person_id.to_string()),
