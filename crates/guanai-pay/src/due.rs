@@ -54,8 +54,8 @@ pub struct FamilyDue {
 ///
 /// `facts(m)` gives the family's facts for month `m` as the run knows them; `parents[i]` is the
 /// person id of the engine's parent `i`; `grant_payee` receives a new one-time grant.
-pub fn family_lines(
-    facts: &dyn Fn(Month) -> Family,
+pub fn family_lines<'f>(
+    facts: &dyn Fn(Month) -> &'f Family,
     parents: &[&str],
     grant_payee: Option<&str>,
     booked: &Booked,
@@ -68,7 +68,7 @@ pub fn family_lines(
     let mut last = None;
     while month <= window.month {
         let family = facts(month);
-        let eval = evaluate(&family, month, policy);
+        let eval = evaluate(family, month, policy);
         for (i, m) in eval.monthly() {
             if let Some(person) = parents.get(i) {
                 due.insert(

@@ -28,8 +28,12 @@ pub struct Netting {
     pub moves: Vec<(usize, usize, Fen)>,
     /// New debt: negative balances nobody in the family could cover (recoveries receivable).
     pub new_debt: Fen,
+    /// Which persons' negative balances became that debt: `(person, amount)`.
+    pub debt_from: Vec<(usize, Fen)>,
     /// Debt (old or new) set off against positive balances in this run.
     pub debt_offset: Fen,
+    /// Whose positive balances it was set off against: `(person, amount)`.
+    pub offset_from: Vec<(usize, Fen)>,
     /// Transfers to send: `(person, amount)`, amount > 0.
     pub transfers: Vec<(usize, Fen)>,
     /// Positive balances that stay owed: `(person, amount, reason)`.
@@ -78,9 +82,10 @@ pub fn net_family(payees: &[Payee], primary: Option<usize>, debt_before: Fen) ->
         }
     }
     // 3. What is still negative becomes the family's debt.
-    for o in owed.iter_mut() {
+    for (i, o) in owed.iter_mut().enumerate() {
         if *o < Fen::ZERO {
             out.new_debt = out.new_debt - *o;
+            out.debt_from.push((i, Fen(-o.get())));
             *o = Fen::ZERO;
         }
     }
@@ -95,6 +100,7 @@ pub fn net_family(payees: &[Payee], primary: Option<usize>, debt_before: Fen) ->
             owed[q] = owed[q] - y;
             debt = debt - y;
             out.debt_offset = out.debt_offset + y;
+            out.offset_from.push((q, y));
         }
     }
     out.debt_after = debt;

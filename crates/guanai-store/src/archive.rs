@@ -606,7 +606,7 @@ impl IntoStored for AggregatedFact {
         ) = self;
         let sealed = sealed
             .map(|h| {
-                from_hex(&h).ok_or_else(|| {
+                crate::bulk::from_hex(&h).ok_or_else(|| {
                     StoreError::Corrupt(format!("fact {fact_id}: sealed value is not hex"))
                 })
             })
@@ -624,18 +624,6 @@ impl IntoStored for AggregatedFact {
             replaces,
         })
     }
-}
-
-pub(crate) fn from_hex(text: &str) -> Option<Vec<u8>> {
-    let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(2) {
-        return None;
-    }
-    bytes
-        .chunks(2)
-        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
-        .collect()
 }
 
 /// A fact must carry a date when its kind is dated, and a person unless it is about the family.

@@ -1,4 +1,4 @@
-//! Bulk inserts for whole-archive passes: thousands of rows handed to the database as one JSON
+//! Bulk transfer for whole-archive passes: thousands of rows handed to the database as one JSON
 //! array of arrays (one bound value) and unpacked there (`json_each` on SQLite,
 //! `json_array_elements` on PostgreSQL). Binding every field of a million rows one by one costs
 //! more than writing them.
@@ -45,6 +45,19 @@ pub(crate) fn insert_sql(db: &Db, table: &str, columns: &[(&str, Col)], tail: &s
         names.join(", "),
         values.join(", ")
     )
+}
+
+/// Bytes from hex (sealed values and blind indexes come back from the database as hex).
+pub(crate) fn from_hex(text: &str) -> Option<Vec<u8>> {
+    let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
 }
 
 /// Hex of bytes, for [`Col::Hex`].

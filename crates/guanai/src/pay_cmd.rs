@@ -13,7 +13,7 @@ use guanai_forecast::{Mortality, Source, Subject};
 use guanai_rules::engine::evaluate_traced;
 use guanai_rules::explain::{Labels, Lang, Reason, render_all};
 use guanai_rules::{CountyCode, Fen, GrantKind, Month, Policy};
-use guanai_store::pay::{Account, BuildOptions, BuildOutcome, PayError, RunId, RunSummary};
+use guanai_store::pay::{BuildOptions, BuildOutcome, PayError, RunId, RunSummary, account_name_zh};
 use guanai_store::{Archive, FamilyId};
 
 use crate::archive_cmd::{ArchiveArgs, beijing, resolve, runtime, today};
@@ -656,7 +656,7 @@ pub fn ledger_cmd(archive: &ArchiveArgs, command: LedgerCommand) -> Result<ExitC
                 writeln!(out, "科目\t账户\t借方(元)\t贷方(元)\t余额(元)")?;
                 let (mut d, mut c) = (Fen::ZERO, Fen::ZERO);
                 for r in &rows {
-                    writeln!(out, "{}\t{}\t{}\t{}\t{}", Account::name_zh(&r.account), r.account, r.debit, r.credit, r.balance)?;
+                    writeln!(out, "{}\t{}\t{}\t{}\t{}", account_name_zh(&r.account), r.account, r.debit, r.credit, r.balance)?;
                     d = d + r.debit;
                     c = c + r.credit;
                 }
@@ -675,7 +675,7 @@ pub fn ledger_cmd(archive: &ArchiveArgs, command: LedgerCommand) -> Result<ExitC
                         beijing(l.at, "%Y-%m-%d %H:%M"),
                         l.run_id.as_deref().unwrap_or(""),
                         l.kind,
-                        Account::name_zh(&l.account),
+                        account_name_zh(&l.account),
                         debit,
                         credit,
                         l.memo

@@ -59,7 +59,7 @@ fn the_first_run_pays_the_month_and_the_grant_due_inside_the_ledger() {
     let policy = Policy::embedded("linyi-2014").expect("test value");
     let f = bereaved(None);
     let due = family_lines(
-        &|_| f.clone(),
+        &|_| &f,
         &["PM", "PF"],
         Some("PM"),
         &Booked::default(),
@@ -77,7 +77,7 @@ fn the_first_run_pays_the_month_and_the_grant_due_inside_the_ledger() {
         assert_eq!(l.amounts.county, Fen(0));
     }
     let due = family_lines(
-        &|_| f.clone(),
+        &|_| &f,
         &["PM", "PF"],
         Some("PM"),
         &Booked::default(),
@@ -100,24 +100,10 @@ fn rerunning_after_booking_pays_nothing() {
     let f = bereaved(None);
     let w = window("2014-10", "2015-03");
     let mut booked = Booked::default();
-    let first = family_lines(
-        &|_| f.clone(),
-        &["PM", "PF"],
-        Some("PM"),
-        &booked,
-        &w,
-        &policy,
-    );
+    let first = family_lines(&|_| &f, &["PM", "PF"], Some("PM"), &booked, &w, &policy);
     assert_eq!(first.lines.len(), 2 * 6 + 1);
     book(&mut booked, &first.lines);
-    let again = family_lines(
-        &|_| f.clone(),
-        &["PM", "PF"],
-        Some("PM"),
-        &booked,
-        &w,
-        &policy,
-    );
+    let again = family_lines(&|_| &f, &["PM", "PF"], Some("PM"), &booked, &w, &policy);
     assert!(again.lines.is_empty(), "{:?}", again.lines);
 }
 
@@ -127,19 +113,12 @@ fn a_late_death_is_recovered_month_by_month() {
     let alive = bereaved(None);
     let mut booked = Booked::default();
     let w = window("2026-01", "2026-06");
-    let paid = family_lines(
-        &|_| alive.clone(),
-        &["PM", "PF"],
-        None,
-        &booked,
-        &w,
-        &policy,
-    );
+    let paid = family_lines(&|_| &alive, &["PM", "PF"], None, &booked, &w, &policy);
     book(&mut booked, &paid.lines);
     // Reported in July: the father died on 2026-03-31, so April to June were not due.
     let dead = bereaved(Some("2026-03-31"));
     let w = window("2026-01", "2026-07");
-    let due = family_lines(&|_| dead.clone(), &["PM", "PF"], None, &booked, &w, &policy);
+    let due = family_lines(&|_| &dead, &["PM", "PF"], None, &booked, &w, &policy);
     let recoveries: Vec<&DueLine> = due
         .lines
         .iter()
@@ -171,14 +150,7 @@ fn arrears_stop_at_the_limit_and_the_rest_is_reported() {
         month: m("2026-06"),
         arrears_from: m("2026-04"),
     };
-    let due = family_lines(
-        &|_| f.clone(),
-        &["PM"],
-        None,
-        &Booked::default(),
-        &w,
-        &policy,
-    );
+    let due = family_lines(&|_| &f, &["PM"], None, &Booked::default(), &w, &policy);
     let months: Vec<(Month, Nature)> = due.lines.iter().map(|l| (l.for_month, l.nature)).collect();
     assert_eq!(
         months,
@@ -208,7 +180,7 @@ fn a_category_change_recovers_one_kind_and_pays_the_other() {
     );
     let f = bereaved(None);
     let due = family_lines(
-        &|_| f.clone(),
+        &|_| &f,
         &["PM"],
         None,
         &booked,
@@ -232,7 +204,7 @@ fn a_grant_is_booked_once_and_recovered_if_the_facts_no_longer_give_it() {
     let f = bereaved(None);
     let w = window("2014-10", "2014-10");
     let mut booked = Booked::default();
-    let first = family_lines(&|_| f.clone(), &["PM"], Some("PM"), &booked, &w, &policy);
+    let first = family_lines(&|_| &f, &["PM"], Some("PM"), &booked, &w, &policy);
     book(&mut booked, &first.lines);
     // The child turns out to be alive (a wrong death record, corrected).
     let alive = Family::new(
@@ -246,14 +218,7 @@ fn a_grant_is_booked_once_and_recovered_if_the_facts_no_longer_give_it() {
         },
     )
     .expect("test value");
-    let due = family_lines(
-        &|_| alive.clone(),
-        &["PM"],
-        Some("PM"),
-        &booked,
-        &w,
-        &policy,
-    );
+    let due = family_lines(&|_| &alive, &["PM"], Some("PM"), &booked, &w, &policy);
     let grant = due
         .lines
         .iter()
@@ -268,7 +233,7 @@ fn a_grant_without_anyone_to_receive_it_is_reported() {
     let policy = Policy::embedded("linyi-2014").expect("test value");
     let f = bereaved(None);
     let due = family_lines(
-        &|_| f.clone(),
+        &|_| &f,
         &["PM", "PF"],
         None,
         &Booked::default(),

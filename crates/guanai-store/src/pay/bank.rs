@@ -13,6 +13,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use sha2::{Digest, Sha256};
 
+use super::lifecycle::advance_run;
 use super::{PayError, RunId, RunStatus};
 use crate::archive::{Archive, now_micros};
 use crate::file::FamilyFile;
@@ -333,16 +334,7 @@ impl Archive {
         let memo = format!("{} 发放批次 {} 报送银行", summary.month, run.as_str());
         on_db!(self.db(), pool => {
             let mut tx = pool.begin_with(self.db().begin_write()).await?;
-            let updated = sqlx::query("UPDATE pay_run SET status = 'exported', exported_at = $1, exported_by = $2 WHERE run_id = $3 AND status = 'approved'")
-                .bind(now)
-                .bind(&actor.name)
-                .bind(run.as_str())
-                .execute(&mut *tx)
-                .await?;
-            if updated.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Err(PayError::Invalid(format!("payment run {run} changed during the export; nothing was recorded")));
-            }
+            advance_run!(tx, run, "approved" => "exported", now, actor, "payment run {run} changed during the export; nothing was recorded");
             crate::begin_entry!(&mut *tx, &entry, run.as_str(), "export", &memo, &actor.name, now);
             sqlx::query(
                 "INSERT INTO ledger_posting (entry_id, posting_no, account, family_id, amount) \

@@ -351,12 +351,7 @@ impl Archive {
             ],
             "",
         );
-        let position_sql = bulk::insert_sql(
-            self.db(),
-            "pay_position",
-            &[("family_id", Col::Text), ("booked", Col::Text)],
-            "ON CONFLICT (family_id) DO UPDATE SET booked = excluded.booked",
-        );
+        let position_sql = super::ledger::upsert_positions_sql(self.db());
         let digest = bulk::hex(&Sha256::digest(options.policy_text.as_bytes()));
         let now = now_micros();
         let run_id = on_db!(self.db(), pool => {
@@ -689,7 +684,7 @@ impl Archive {
         }
         // The blind index of the ID number in force (the lookup keeps one per number recorded).
         for (person, index) in blind {
-            let index: [u8; 32] = crate::archive::from_hex(&index)
+            let index: [u8; 32] = bulk::from_hex(&index)
                 .and_then(|b| b.try_into().ok())
                 .ok_or_else(|| {
                     PayError::Invalid(format!("blind index of {person} is not 32 bytes of hex"))
@@ -820,13 +815,11 @@ fn plan_family(
     let Some((_, now)) = months.last() else {
         return Ok(());
     };
-    let now = now.clone();
-    let facts = |month: Month| -> guanai_rules::Family {
+    let facts = |month: Month| -> &guanai_rules::Family {
         months
             .iter()
             .find(|(m, _)| *m == month)
-            .map(|(_, f)| f.clone())
-            .unwrap_or_else(|| now.clone())
+            .map_or(now, |(_, f)| f)
     };
     let parents: Vec<&str> = file
         .persons
@@ -931,12 +924,7 @@ fn plan_family(
     }
 
     // Who is involved: persons with lines or with money owed.
-    let county_of = |month: Month| {
-        months
-            .iter()
-            .find(|(m, _)| *m == month)
-            .map_or(now.county(), |(_, f)| f.county())
-    };
+    let county_of = |month: Month| facts(month).county();
     let mut persons: Vec<&str> = file.persons.iter().map(|p| p.person_id.as_str()).collect();
     persons.retain(|p| {
         lines.iter().any(|l| l.person == *p)
@@ -1035,17 +1023,10 @@ fn plan_family(
             Some(family_id.to_owned()),
             netting.new_debt.get(),
         ));
-        // Which payables were negative: bring each back to zero.
-        let mut owed: Vec<i64> = payees.iter().map(|p| (p.before + p.lines).get()).collect();
-        for (from, to, amount) in &netting.moves {
-            owed[*from] -= amount.get();
-            owed[*to] += amount.get();
-        }
-        for (i, o) in owed.iter().enumerate() {
-            if *o < 0 {
-                plan.postings
-                    .push((payable(i), Some(family_id.to_owned()), *o));
-            }
+        // The payables that were negative are brought back to zero.
+        for (i, amount) in &netting.debt_from {
+            plan.postings
+                .push((payable(*i), Some(family_id.to_owned()), -amount.get()));
         }
         plan.problems.push(problem(
             "debt",
@@ -1058,25 +1039,9 @@ fn plan_family(
         ));
     }
     if netting.debt_offset > Fen::ZERO {
-        // Set off against the payables, in the order the netting used (primary first).
-        let mut left = netting.debt_offset.get();
-        let mut owed: Vec<i64> = payees.iter().map(|p| (p.before + p.lines).get()).collect();
-        for (from, to, amount) in &netting.moves {
-            owed[*from] -= amount.get();
-            owed[*to] += amount.get();
-        }
-        let mut order: Vec<usize> = (0..persons.len()).collect();
-        if let Some(q) = primary_index.filter(|q| payees[*q].can_receive) {
-            order.retain(|i| *i != q);
-            order.insert(0, q);
-        }
-        for i in order {
-            let take = owed[i].max(0).min(left);
-            if take > 0 {
-                plan.postings
-                    .push((payable(i), Some(family_id.to_owned()), take));
-                left -= take;
-            }
+        for (i, amount) in &netting.offset_from {
+            plan.postings
+                .push((payable(*i), Some(family_id.to_owned()), amount.get()));
         }
         plan.postings.push((
             receivable,

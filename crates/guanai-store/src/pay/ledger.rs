@@ -18,20 +18,18 @@ use crate::archive::Archive;
 use crate::model::FamilyId;
 use crate::on_db;
 
-/// Upserts booked positions inside a transaction: `&[(family_id, text)]`.
-#[macro_export]
-macro_rules! upsert_positions {
-    ($tx:expr, $rows:expr) => {{
-        let rows: &[(String, String)] = $rows;
-        for chunk in rows.chunks(1000) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO pay_position (family_id, booked) ");
-            q.push_values(chunk, |mut b, (family, text)| {
-                b.push_bind(family).push_bind(text);
-            });
-            q.push(" ON CONFLICT (family_id) DO UPDATE SET booked = excluded.booked");
-            q.build().execute(&mut *$tx).await?;
-        }
-    }};
+/// The statement that writes booked positions (`[[family_id, text], …]` in `$1`, see
+/// `crate::bulk`), replacing what a family had.
+pub(crate) fn upsert_positions_sql(db: &crate::db::Db) -> String {
+    crate::bulk::insert_sql(
+        db,
+        "pay_position",
+        &[
+            ("family_id", crate::bulk::Col::Text),
+            ("booked", crate::bulk::Col::Text),
+        ],
+        "ON CONFLICT (family_id) DO UPDATE SET booked = excluded.booked",
+    )
 }
 
 /// Stores the postings a run's approval will make, summed per account.
@@ -116,28 +114,22 @@ macro_rules! close_entry {
     }};
 }
 
-/// An account class with its name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account;
-
-impl Account {
-    /// The Chinese name of an account (or account class).
-    pub fn name_zh(account: &str) -> String {
-        if account == "funding:higher" {
-            "上级特扶资金".to_owned()
-        } else if let Some(c) = account.strip_prefix("funding:county:") {
-            format!("县级财政（{c}）")
-        } else if account == "payable" || account.starts_with("payable:") {
-            "应付扶助对象".to_owned()
-        } else if account == "receivable" || account.starts_with("receivable:") {
-            "应收追回款".to_owned()
-        } else if account == "bank:clearing" {
-            "银行代发在途".to_owned()
-        } else if account == "bank:paid" {
-            "银行已付".to_owned()
-        } else {
-            account.to_owned()
-        }
+/// The Chinese name of an account (or account class).
+pub fn account_name_zh(account: &str) -> String {
+    if account == "funding:higher" {
+        "上级特扶资金".to_owned()
+    } else if let Some(c) = account.strip_prefix("funding:county:") {
+        format!("县级财政（{c}）")
+    } else if account == "payable" || account.starts_with("payable:") {
+        "应付扶助对象".to_owned()
+    } else if account == "receivable" || account.starts_with("receivable:") {
+        "应收追回款".to_owned()
+    } else if account == "bank:clearing" {
+        "银行代发在途".to_owned()
+    } else if account == "bank:paid" {
+        "银行已付".to_owned()
+    } else {
+        account.to_owned()
     }
 }
 

@@ -14,6 +14,35 @@ use crate::archive::{Archive, now_micros};
 use crate::model::Actor;
 use crate::on_db;
 
+/// Moves a run from one status to the next inside `tx`, stamping when and by whom
+/// (`<status>_at`, `<status>_by`); if someone moved it first, the transaction is abandoned and
+/// the message returned.
+macro_rules! advance_run {
+    ($tx:ident, $run:ident, $from:literal => $to:literal, $now:expr, $actor:expr, $message:literal) => {{
+        let updated = sqlx::query(concat!(
+            "UPDATE pay_run SET status = '",
+            $to,
+            "', ",
+            $to,
+            "_at = $1, ",
+            $to,
+            "_by = $2 WHERE run_id = $3 AND status = '",
+            $from,
+            "'"
+        ))
+        .bind($now)
+        .bind(&$actor.name)
+        .bind($run.as_str())
+        .execute(&mut *$tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            $tx.rollback().await?;
+            return Err(PayError::Invalid(format!($message)));
+        }
+    }};
+}
+pub(crate) use advance_run;
+
 impl Archive {
     pub(crate) async fn run_status(&self, run: &str) -> Result<RunStatus, PayError> {
         let row: Option<(String,)> = on_db!(self.db(), pool => {
@@ -95,16 +124,7 @@ impl Archive {
                 .execute(&mut *tx)
                 .await?;
             }
-            let updated = sqlx::query("UPDATE pay_run SET status = 'checked', checked_at = $1, checked_by = $2 WHERE run_id = $3 AND status = 'draft'")
-                .bind(now)
-                .bind(&actor.name)
-                .bind(run.as_str())
-                .execute(&mut *tx)
-                .await?;
-            if updated.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Err(PayError::Invalid(format!("payment run {run} changed while it was being checked; try again")));
-            }
+            advance_run!(tx, run, "draft" => "checked", now, actor, "payment run {run} changed while it was being checked; try again");
             tx.commit().await?;
         });
         self.audit(
@@ -133,16 +153,7 @@ impl Archive {
         let memo = format!("{} 发放批次 {} 批准", summary.month, run.as_str());
         on_db!(self.db(), pool => {
             let mut tx = pool.begin_with(self.db().begin_write()).await?;
-            let updated = sqlx::query("UPDATE pay_run SET status = 'approved', approved_at = $1, approved_by = $2 WHERE run_id = $3 AND status = 'checked'")
-                .bind(now)
-                .bind(&actor.name)
-                .bind(run.as_str())
-                .execute(&mut *tx)
-                .await?;
-            if updated.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Err(PayError::Invalid(format!("payment run {run} changed while it was being approved; try again")));
-            }
+            advance_run!(tx, run, "checked" => "approved", now, actor, "payment run {run} changed while it was being approved; try again");
             crate::begin_entry!(&mut *tx, &entry, run.as_str(), "approve", &memo, &actor.name, now);
             sqlx::query(
                 "INSERT INTO ledger_posting (entry_id, posting_no, account, family_id, amount) \
@@ -240,7 +251,15 @@ impl Archive {
                 }
                 positions.push((family.clone(), booked.to_text()));
             }
-            crate::upsert_positions!(&mut *tx, &positions);
+            let position_sql = super::ledger::upsert_positions_sql(self.db());
+            for chunk in positions.chunks(crate::bulk::ROWS) {
+                let rows = serde_json::to_string(chunk)
+                    .map_err(|e| PayError::Invalid(format!("booked positions: {e}")))?;
+                sqlx::query(sqlx::AssertSqlSafe(position_sql.as_str()))
+                    .bind(rows)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query("DELETE FROM grant_award WHERE run_id = $1").bind(run.as_str()).execute(&mut *tx).await?;
             // Its claims are paid by a later run.
             sqlx::query("UPDATE claim SET run_id = NULL, line_no = NULL WHERE run_id = $1").bind(run.as_str()).execute(&mut *tx).await?;

@@ -17,7 +17,7 @@ use guanai_rules::Month;
 pub use bank::{BankFile, ExportedFiles, ReturnReport, bank_group};
 pub use build::{BuildOptions, BuildOutcome};
 pub use claims::{ClaimView, FuneralClaimInput, MedicalClaimInput};
-pub use ledger::{Account, Reconciliation, StatementLine, TrialBalanceRow};
+pub use ledger::{Reconciliation, StatementLine, TrialBalanceRow, account_name_zh};
 pub use query::{LineView, ProblemView, RunSummary, TransferView};
 
 /// A payment run's id: `YYYYMM-SCOPE-SEQ`, e.g. `202612-371302-1` or `202612-all-2`.
