@@ -1,6 +1,7 @@
 //! The archive's operations: register a family, record or correct a fact under optimistic
 //! concurrency, read a family's file, look a person up by resident ID number, list families by
-//! area, and write the audit log. Sealed facts are encrypted here and nowhere else.
+//! area. Every change appends its audit entry (`crate::audit`) in its own transaction. Sealed
+//! facts are encrypted here and nowhere else.
 
 use std::collections::HashMap;
 
@@ -78,7 +79,10 @@ impl Archive {
     pub async fn open(url: &str, keys: Keyring) -> Result<Archive, StoreError> {
         let db = Db::open(url).await?;
         crate::areas::seed(&db).await?;
-        Ok(Archive { db, keys })
+        crate::audit::start_chain(&db).await?;
+        let archive = Archive { db, keys };
+        archive.ensure_family_index().await?;
+        Ok(archive)
     }
 
     pub fn db(&self) -> &Db {
@@ -165,8 +169,9 @@ impl Archive {
         let plan = self.plan_family(new)?;
         let now = now_micros();
         on_db!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.db.begin_write()).await?;
             crate::insert_families!(&mut *tx, std::slice::from_ref(&plan), actor, reason, now);
+            crate::audit::append_audit!(&mut *tx, actor, "family.create", plan.family_id.as_str(), reason);
             tx.commit().await?;
         });
         Ok(plan.family_id)
@@ -257,8 +262,14 @@ impl Archive {
             _ => None,
         };
         let now = now_micros();
+        let action = if replaces.is_some() {
+            "fact.correct"
+        } else {
+            "fact.record"
+        };
+        let target = format!("{family}/{fact_id}");
         let new_version = on_db!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.db.begin_write()).await?;
             let updated = sqlx::query("UPDATE family SET version = version + 1 WHERE family_id = $1 AND version = $2")
                 .bind(family.as_str())
                 .bind(expected_version)
@@ -340,6 +351,9 @@ impl Archive {
             .bind(fact.is_none())
             .execute(&mut *tx)
             .await?;
+            if kind == "registration" || kind == "identity" {
+                crate::refresh_family_index!(&mut *tx, family.as_str());
+            }
             if let (Some(index), Some(p)) = (id_number, &person_id) {
                 sqlx::query(
                     "INSERT INTO person_lookup (blind_index, person_id, family_id, fact_id) VALUES ($1, $2, $3, $4) \
@@ -352,6 +366,7 @@ impl Archive {
                 .execute(&mut *tx)
                 .await?;
             }
+            crate::audit::append_audit!(&mut *tx, actor, action, &target, reason);
             tx.commit().await?;
             found
         });
@@ -535,40 +550,6 @@ impl Archive {
                 version,
             })
             .collect())
-    }
-
-    /// Appends to the audit log (reveals of unmasked values, exports, backups).
-    pub async fn audit(
-        &self,
-        actor: &Actor,
-        action: &str,
-        target: &str,
-        reason: &str,
-    ) -> Result<(), StoreError> {
-        on_db!(&self.db, pool => {
-            sqlx::query("INSERT INTO audit (audit_id, at, actor, action, target, reason) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(format!("A{:032x}", rand::random::<u128>()))
-                .bind(now_micros())
-                .bind(&actor.name)
-                .bind(action)
-                .bind(target)
-                .bind(reason)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
-    }
-
-    /// The audit log, oldest first: (time, actor, action, target, reason).
-    pub async fn audit_log(
-        &self,
-    ) -> Result<Vec<(Timestamp, String, String, String, String)>, StoreError> {
-        let rows: Vec<(i64, String, String, String, String)> = on_db!(&self.db, pool => {
-            sqlx::query_as("SELECT at, actor, action, target, reason FROM audit ORDER BY at, audit_id").fetch_all(pool).await?
-        });
-        rows.into_iter()
-            .map(|(at, a, b, c, d)| Ok((micros_to_timestamp(at)?, a, b, c, d)))
-            .collect()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Consistent online backup and restore, the same on both backends: every row of the archive,
 //! read in one snapshot transaction and written as JSON Lines (sealed values stay sealed,
-//! base64). A backup taken from SQLite restores into PostgreSQL and back.
+//! base64). A backup taken from SQLite restores into PostgreSQL and back. The audit log travels
+//! with its hash chain and head, so a restored log verifies exactly when the original did.
 
 use std::io::{BufRead, Write};
 
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::archive::Archive;
 use crate::error::StoreError;
+use crate::model::Actor;
 use crate::on_db;
 
 const FORMAT: &str = "guanai-backup";
@@ -21,6 +23,10 @@ struct Header {
     version: u32,
     backend: String,
     created_at: i64,
+    /// The audit rows carry their chain (seq, prev_hash, hash) and an `audit_head` line follows
+    /// them. Older backups have none: their entries are chained anew on restore.
+    #[serde(default)]
+    audit_chain: bool,
 }
 
 /// One row of one table; blobs are base64.
@@ -81,6 +87,16 @@ enum Line {
         action: String,
         target: String,
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prev_hash: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hash: Option<String>,
+    },
+    AuditHead {
+        seq: i64,
+        hash: String,
     },
     End {
         rows: u64,
@@ -114,6 +130,17 @@ type ContactRow = (
     bool,
 );
 type FamilyRow = (String, String, String, Option<Vec<u8>>, i64, String, i64);
+type AuditRow = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+);
 type FactRow = (
     String,
     String,
@@ -150,6 +177,7 @@ pub async fn backup(archive: &Archive, out: &mut dyn Write) -> Result<u64, Store
         version: VERSION,
         backend: archive.db().backend().into(),
         created_at: crate::archive::now_micros(),
+        audit_chain: true,
     };
     write_line(out, &header)?;
     let mut rows = 0u64;
@@ -212,14 +240,23 @@ pub async fn backup(archive: &Archive, out: &mut dyn Write) -> Result<u64, Store
             }
         }
         {
-            let mut s = sqlx::query_as::<_, (String, i64, String, String, String, String)>(
-                "SELECT audit_id, at, actor, action, target, reason FROM audit ORDER BY at, audit_id",
+            // In chain order; rows outside the chain (if someone wrote around it) come last.
+            let mut s = sqlx::query_as::<_, AuditRow>(
+                "SELECT audit_id, at, actor, action, target, reason, seq, prev_hash, hash FROM audit \
+                 ORDER BY CASE WHEN seq IS NULL THEN 1 ELSE 0 END, seq, at, audit_id",
             )
             .fetch(&mut *tx);
-            while let Some((audit_id, at, actor, action, target, reason)) = s.try_next().await? {
-                write_line(out, &Line::Audit { audit_id, at, actor, action, target, reason })?;
+            while let Some((audit_id, at, actor, action, target, reason, seq, prev_hash, hash)) = s.try_next().await? {
+                write_line(out, &Line::Audit { audit_id, at, actor, action, target, reason, seq, prev_hash: b64(prev_hash), hash: b64(hash) })?;
                 rows += 1;
             }
+        }
+        let head: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some((seq, hash)) = head {
+            write_line(out, &Line::AuditHead { seq, hash: Base64::encode_string(&hash) })?;
+            rows += 1;
         }
         tx.commit().await?;
     });
@@ -229,8 +266,15 @@ pub async fn backup(archive: &Archive, out: &mut dyn Write) -> Result<u64, Store
 }
 
 /// Restores a backup into an archive that holds no families yet, in one transaction: a broken
-/// or truncated backup restores nothing.
-pub async fn restore(archive: &Archive, input: &mut dyn BufRead) -> Result<u64, StoreError> {
+/// or truncated backup restores nothing. Into an empty audit log the entries come back with
+/// their chain as it was (a break in the backup's log stays visible); otherwise, or from a backup
+/// without the chain, they are appended to the target's chain. The restore itself is audited as
+/// done by `actor`.
+pub async fn restore(
+    archive: &Archive,
+    input: &mut dyn BufRead,
+    actor: &Actor,
+) -> Result<u64, StoreError> {
     let mut lines = input.lines();
     let header: Header = match lines.next() {
         Some(line) => {
@@ -252,8 +296,20 @@ pub async fn restore(archive: &Archive, input: &mut dyn BufRead) -> Result<u64, 
     }
     let mut rows = 0u64;
     let mut ended = false;
+    let created = jiff::Timestamp::from_microsecond(header.created_at)
+        .map_err(|e| StoreError::Backup(format!("line 1: created_at: {e}")))?;
+    let summary = format!(
+        "{} 备份（{created}）/ backup from {} of {created}",
+        header.backend, header.backend
+    );
     on_db!(archive.db(), pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(archive.db().begin_write()).await?;
+        let target_seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        let verbatim = header.audit_chain && target_seq == Some(0);
+        // The head to set after verbatim rows: the backup's own, or else its last chained row.
+        let mut head: Option<(i64, Vec<u8>)> = None;
         for (n, line) in lines.enumerate() {
             let line = line?;
             if ended {
@@ -287,10 +343,23 @@ pub async fn restore(archive: &Archive, input: &mut dyn BufRead) -> Result<u64, 
                         .bind(unb64(Some(blind_index))?).bind(person_id).bind(family_id).bind(fact_id)
                         .execute(&mut *tx).await?;
                 }
-                Line::Audit { audit_id, at, actor, action, target, reason } => {
-                    sqlx::query("INSERT INTO audit (audit_id, at, actor, action, target, reason) VALUES ($1, $2, $3, $4, $5, $6)")
-                        .bind(audit_id).bind(at).bind(actor).bind(action).bind(target).bind(reason)
-                        .execute(&mut *tx).await?;
+                Line::Audit { audit_id, at, actor: by, action, target, reason, seq, prev_hash, hash } => {
+                    if verbatim {
+                        let hash = unb64(hash)?;
+                        if let (Some(seq), Some(hash)) = (seq, &hash) {
+                            head = Some((seq, hash.clone()));
+                        }
+                        sqlx::query("INSERT INTO audit (audit_id, at, actor, action, target, reason, seq, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                            .bind(audit_id).bind(at).bind(by).bind(action).bind(target).bind(reason).bind(seq).bind(unb64(prev_hash)?).bind(hash)
+                            .execute(&mut *tx).await?;
+                    } else {
+                        crate::audit::append_audit!(&mut *tx, &Actor::new(by), &action, &target, &reason, at = at);
+                    }
+                }
+                Line::AuditHead { seq, hash } => {
+                    if verbatim {
+                        head = Some((seq, unb64(Some(hash))?.unwrap_or_default()));
+                    }
                 }
                 Line::End { rows: expected } => {
                     if expected != rows {
@@ -305,6 +374,10 @@ pub async fn restore(archive: &Archive, input: &mut dyn BufRead) -> Result<u64, 
         if !ended {
             return Err(StoreError::Backup("the file is truncated (no end marker): nothing was restored".into()));
         }
+        if let Some((seq, hash)) = head {
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(seq).bind(hash).execute(&mut *tx).await?;
+        }
+        crate::audit::append_audit!(&mut *tx, actor, "archive.restore", "backup", &format!("{rows} 行 rows: {summary}"));
         tx.commit().await?;
     });
     Ok(rows)

@@ -1,6 +1,7 @@
 //! Contact persons per area and level (联系人, 二(一)): city, county, township and village. A
 //! change is a new row that replaces the current one for the same area and duty; phones are
-//! sealed like every phone number.
+//! sealed like every phone number. Every change is audited (`contact.set`, target
+//! `AREA/CONTACT_ID`, the duty as reason; never the phone).
 
 use guanai_rules::VillageCode;
 
@@ -51,8 +52,9 @@ impl Archive {
         }
         let contact_id = format!("C{:032x}", rand::random::<u128>());
         let sealed = phone.map(|p| self.keys().encrypt(p.as_bytes(), &phone_aad(&contact_id)));
+        let target = format!("{area_code}/{contact_id}");
         on_db!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.db().begin_write()).await?;
             let current: Option<String> = sqlx::query_scalar(
                 "SELECT contact_id FROM area_contact c WHERE area_code = $1 AND duty = $2 AND retired = FALSE \
                  AND NOT EXISTS (SELECT 1 FROM area_contact n WHERE n.replaces = c.contact_id)",
@@ -75,6 +77,7 @@ impl Archive {
             .bind(current)
             .execute(&mut *tx)
             .await?;
+            crate::audit::append_audit!(&mut *tx, actor, "contact.set", &target, duty);
             tx.commit().await?;
         });
         Ok(())

@@ -26,6 +26,8 @@ pub enum StoreError {
         expected: i64,
         found: i64,
     },
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{field}: {problem}")]
     Invalid { field: String, problem: String },
     #[error("stored data cannot be read: {0}")]

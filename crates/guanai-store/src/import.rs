@@ -1,7 +1,9 @@
 //! Census import (`guanai import`): validated families from a census file go into the archive.
 //! All-or-nothing by default — any bad row, in the file or against the archive, and nothing is
 //! written; `partial` loads the good families and reports the rest. Re-importing the same file
-//! changes nothing: a family already imported with the same content is skipped.
+//! changes nothing: a family already imported with the same content is skipped. Each committed
+//! transaction appends one audit entry (`census.import`) with the number of families it added —
+//! one, not one per family, so that large imports stay fast.
 
 use std::collections::HashMap;
 
@@ -52,8 +54,10 @@ where
     let mut report = ImportReport::default();
     let reason = "普查导入 census import";
     let mut families = families;
+    // Families written since the last commit, for its audit entry.
+    let mut uncommitted = 0usize;
     on_db!(archive.db(), pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(archive.db().begin_write()).await?;
         if matches!(archive.db(), crate::db::Db::Sqlite(_)) {
             // A bulk import keeps more pages off the disk until commit than everyday work needs.
             sqlx::query("PRAGMA cache_size = -65536").execute(&mut *tx).await?;
@@ -157,15 +161,21 @@ where
             // 4. Write the batch.
             crate::insert_families!(&mut *tx, &plans, &options.actor, reason, now_micros());
             report.added += plans.len();
+            uncommitted += plans.len();
             if options.partial && !plans.is_empty() {
+                crate::audit::append_audit!(&mut *tx, &options.actor, "census.import", "census", &import_reason(uncommitted));
+                uncommitted = 0;
                 tx.commit().await?;
                 report.committed = true;
-                tx = pool.begin().await?;
+                tx = pool.begin_with(archive.db().begin_write()).await?;
             }
         }
         report.rows = rows_read();
         progress(report.rows);
         if report.errors.is_empty() || options.partial {
+            if uncommitted > 0 {
+                crate::audit::append_audit!(&mut *tx, &options.actor, "census.import", "census", &import_reason(uncommitted));
+            }
             tx.commit().await?;
             report.committed = report.committed || report.added > 0;
         } else {
@@ -180,6 +190,11 @@ where
             .await?;
     }
     Ok(report)
+}
+
+/// The audit reason of an import transaction: counts only, never names or numbers.
+fn import_reason(families: usize) -> String {
+    format!("普查导入 {families} 户 / census import: {families} families added")
 }
 
 /// The keyed digest of a family's census content, under every key of the keyring (the first is

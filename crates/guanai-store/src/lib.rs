@@ -3,8 +3,10 @@
 //! rest. It answers "what is true for month M" and "what did we know on date D", and hands the
 //! rules engine its facts; it computes no money itself.
 
+pub mod access;
 pub mod archive;
 mod areas;
+pub mod audit;
 pub mod backup;
 mod bulk;
 pub mod contacts;
@@ -15,10 +17,13 @@ pub mod import;
 pub mod matching;
 pub mod model;
 pub mod pay;
+mod place;
 pub mod rotate;
+pub mod scope;
 pub mod write;
 
 pub use archive::{Archive, FamilySummary};
+pub use audit::{AuditBreak, AuditEntry, AuditQuery, AuditVerification};
 pub use db::Db;
 pub use error::StoreError;
 pub use file::{FamilyFile, FileError};

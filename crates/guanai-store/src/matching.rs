@@ -71,7 +71,8 @@ impl Archive {
 
     /// Keeps reported deaths the archive does not reflect as flags: a payment run blocks any
     /// transfer to a flagged person until the death is recorded (or the report found wrong and
-    /// the flag's date recorded as it is). Returns how many flags are new.
+    /// the flag's date recorded as it is). Returns how many flags are new; new flags are written
+    /// in one transaction with one audit entry (`death.flag`, target the list's source).
     pub async fn flag_deaths(
         &self,
         findings: &[DeathFinding],
@@ -80,9 +81,10 @@ impl Archive {
     ) -> Result<u64, StoreError> {
         let now = crate::archive::now_micros();
         let mut added = 0;
-        for f in findings {
-            let inserted = on_db!(self.db(), pool => {
-                sqlx::query(
+        on_db!(self.db(), pool => {
+            let mut tx = pool.begin_with(self.db().begin_write()).await?;
+            for f in findings {
+                added += sqlx::query(
                     "INSERT INTO death_flag (person_id, family_id, reported, source, recorded_at, recorded_by) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id, reported) DO NOTHING",
                 )
@@ -92,12 +94,16 @@ impl Archive {
                 .bind(source)
                 .bind(now)
                 .bind(&actor.name)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
-            });
-            added += inserted;
-        }
+                .rows_affected();
+            }
+            if added > 0 {
+                // One entry for the whole list: counts, never the persons.
+                crate::audit::append_audit!(&mut *tx, actor, "death.flag", source, &format!("{added} 人 / {added} persons flagged"));
+            }
+            tx.commit().await?;
+        });
         Ok(added)
     }
 

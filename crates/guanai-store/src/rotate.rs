@@ -1,11 +1,12 @@
 //! Key rotation (`guanai key rotate`): every sealed value not made with the active key is
 //! re-encrypted, and every blind index recomputed, in batches of one transaction each. Values
 //! under old and new keys can both be read at any moment, so a rotation killed half-way is
-//! finished by running it again.
+//! finished by running it again. The last transaction re-encrypts the contact phones and appends
+//! the rotation's one audit entry (`key.rotate`, with the counts).
 
 use crate::archive::{Archive, ID_NUMBER_DOMAIN, fact_aad};
 use crate::error::StoreError;
-use crate::model::FactValue;
+use crate::model::{Actor, FactValue};
 use crate::on_db;
 
 const BATCH: i64 = 500;
@@ -20,8 +21,8 @@ pub struct Rotation {
     pub contacts: u64,
 }
 
-/// Re-encrypts everything not yet under the active key.
-pub async fn reencrypt(archive: &Archive) -> Result<Rotation, StoreError> {
+/// Re-encrypts everything not yet under the active key, and audits it as done by `actor`.
+pub async fn reencrypt(archive: &Archive, actor: &Actor) -> Result<Rotation, StoreError> {
     let keys = archive.keys();
     let active = i64::from(keys.active_id());
     let mut done = Rotation::default();
@@ -84,20 +85,35 @@ pub async fn reencrypt(archive: &Archive) -> Result<Rotation, StoreError> {
         });
         done.facts += updates.len() as u64;
     }
-    // Contact phones.
+    // Contact phones (a few per area), with the audit entry, in one transaction.
     let contacts: Vec<(String, Vec<u8>)> = on_db!(archive.db(), pool => {
         sqlx::query_as("SELECT contact_id, phone FROM area_contact WHERE phone IS NOT NULL").fetch_all(pool).await?
     });
+    let mut resealed = Vec::new();
     for (contact_id, phone) in contacts {
         if guanai_crypto::Keyring::key_id_of(&phone)? == keys.active_id() {
             continue;
         }
         let aad = crate::contacts::phone_aad(&contact_id);
-        let resealed = keys.encrypt(&keys.decrypt(&phone, &aad)?, &aad);
-        on_db!(archive.db(), pool => {
-            sqlx::query("UPDATE area_contact SET phone = $1 WHERE contact_id = $2").bind(resealed).bind(&contact_id).execute(pool).await?;
-        });
-        done.contacts += 1;
+        resealed.push((contact_id, keys.encrypt(&keys.decrypt(&phone, &aad)?, &aad)));
     }
+    done.contacts = resealed.len() as u64;
+    let target = format!("key {}", keys.active_id());
+    let reason = format!(
+        "{}: 重新加密 {} 条事实、{} 个联系人电话 / {} facts and {} contact phones re-encrypted",
+        keys.active_algorithm().as_str(),
+        done.facts,
+        done.contacts,
+        done.facts,
+        done.contacts
+    );
+    on_db!(archive.db(), pool => {
+        let mut tx = pool.begin_with(archive.db().begin_write()).await?;
+        for (contact_id, phone) in &resealed {
+            sqlx::query("UPDATE area_contact SET phone = $1 WHERE contact_id = $2").bind(phone).bind(contact_id).execute(&mut *tx).await?;
+        }
+        crate::audit::append_audit!(&mut *tx, actor, "key.rotate", &target, &reason);
+        tx.commit().await?;
+    });
     Ok(done)
 }

@@ -26,6 +26,9 @@ pub struct FamilyPlan {
     pub facts: Vec<FactRow>,
     /// (blind index, person, fact) for each resident ID number.
     pub lookups: Vec<([u8; 32], PersonId, FactId)>,
+    /// The registration's village and the members' names, for the search and scope index.
+    pub village: String,
+    pub names: Vec<(PersonId, String)>,
 }
 
 pub(crate) fn plan_family(archive: &Archive, new: &NewFamily) -> Result<FamilyPlan, StoreError> {
@@ -69,6 +72,8 @@ pub(crate) fn plan_family(archive: &Archive, new: &NewFamily) -> Result<FamilyPl
         persons: Vec::with_capacity(new.persons.len()),
         facts: Vec::new(),
         lookups: Vec::new(),
+        village: new.registration.1.to_string(),
+        names: Vec::new(),
     };
     let (hukou, village, since) = new.registration;
     plan.facts.push(row(
@@ -100,6 +105,9 @@ pub(crate) fn plan_family(archive: &Archive, new: &NewFamily) -> Result<FamilyPl
                 ));
             }
             let fact = row(archive, Some(&person_id), value, *valid_from)?;
+            if let FactValue::Identity { name, .. } = value {
+                plan.names.push((person_id.clone(), name.clone()));
+            }
             if let FactValue::IdNumber { number } = value {
                 let index = archive
                     .keys()
@@ -205,6 +213,25 @@ macro_rules! insert_families {
                     .push_bind(person_id.as_str())
                     .push_bind(plan.family_id.as_str())
                     .push_bind(fact_id.as_str());
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+        for chunk in plans.chunks($crate::write::ROWS_PER_INSERT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO family_place (family_id, village_code) ");
+            q.push_values(chunk, |mut b, plan| {
+                b.push_bind(plan.family_id.as_str()).push_bind(plan.village.as_str());
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+        let names: Vec<(&$crate::write::FamilyPlan, &($crate::model::PersonId, String))> =
+            plans.iter().flat_map(|p| p.names.iter().map(move |n| (p, n))).collect();
+        for chunk in names.chunks($crate::write::ROWS_PER_INSERT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO person_name (person_id, family_id, name, name_key) ");
+            q.push_values(chunk, |mut b, (plan, (person_id, name))| {
+                b.push_bind(person_id.as_str())
+                    .push_bind(plan.family_id.as_str())
+                    .push_bind(name.as_str())
+                    .push_bind($crate::place::name_key(name));
             });
             q.build().execute(&mut *$tx).await?;
         }

@@ -180,7 +180,7 @@ pub struct FactOptions {
     /// 低保/五保 status from a date: dibao|wubao|both|none@DATE.
     #[arg(long, value_name = "STATUS@DATE")]
     welfare: Option<String>,
-    /// A note on the file or on a person.
+    /// A note on the family's file (name the person in the text if it is about one).
     #[arg(long)]
     note: Option<String>,
     /// A new phone number for the person.
@@ -203,7 +203,7 @@ pub struct FactOptions {
 #[derive(Args)]
 pub struct RecordArgs {
     family: String,
-    /// The person the fact is about (P…); not needed for a move or a family note.
+    /// The person the fact is about (P…); not for a move or a note.
     #[arg(long)]
     person: Option<String>,
     /// The family version you read (shown by `family show`): a change made meanwhile is refused.
@@ -1189,7 +1189,7 @@ pub fn restore_cmd(archive: &ArchiveArgs, file: &Path) -> Result<ExitCode> {
         let mut input = BufReader::new(
             std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?,
         );
-        let rows = guanai_store::backup::restore(&store, &mut input).await?;
+        let rows = guanai_store::backup::restore(&store, &mut input, &archive.actor()).await?;
         store.db().close().await;
         println!("恢复完成：{rows} 行 / restored {rows} rows");
         Ok(ExitCode::SUCCESS)
@@ -1297,8 +1297,7 @@ pub fn key_cmd(archive: &ArchiveArgs, command: KeyCommand) -> Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
         let store = Archive::open(&archive.url(), keys).await?;
-        let done = guanai_store::rotate::reencrypt(&store).await?;
-        store.audit(&archive.actor(), "key_rotate", &format!("key {new_id}"), algorithm.as_str()).await?;
+        let done = guanai_store::rotate::reencrypt(&store, &archive.actor()).await?;
         store.db().close().await;
         println!(
             "新密钥 {new_id}（{}）已启用；重新加密 {} 条事实、{} 个联系人电话 / key {new_id} active; {} facts and {} contact phones re-encrypted",

@@ -17,7 +17,7 @@ use guanai_rules::explain::Lang;
 use guanai_rules::policy::{Decimal, RateTable};
 use guanai_rules::{Month, Policy, ResidentId};
 
-use crate::{archive_cmd, claim_cmd, pay_cmd};
+use crate::{archive_cmd, audit_cmd, claim_cmd, pay_cmd, web_cmd};
 use jiff::civil::Date;
 
 #[derive(Parser)]
@@ -65,6 +65,9 @@ enum Command {
     /// Encryption keys of the archive.
     #[command(subcommand)]
     Key(archive_cmd::KeyCommand),
+    /// The audit log (审计日志): verify its hash chain, list entries.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCommand),
     /// Payment runs (发放批次, 二(二)): build, check, approve, export to the bank, import results, close.
     #[command(subcommand)]
     Pay(Box<pay_cmd::PayCommand>),
@@ -76,6 +79,13 @@ enum Command {
     /// Claims paid through payment runs: funeral reimbursement (二(五)), medical relief (二(三)).
     #[command(subcommand)]
     Claim(Box<claim_cmd::ClaimCommand>),
+    /// Serve the web application and the JSON API (/api/v1).
+    Serve(web_cmd::ServeArgs),
+    /// A fresh demo: synthetic Linyi families, payments and one account per role, then serve it.
+    Demo(web_cmd::DemoArgs),
+    /// Users of the web application: add, list, passwords, API tokens, volunteer pairings.
+    #[command(subcommand)]
+    User(web_cmd::UserCommand),
 }
 
 #[derive(Args)]
@@ -263,10 +273,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Restore { file } => archive_cmd::restore_cmd(&cli.archive, &file),
         Command::Match(command) => archive_cmd::match_cmd(&cli.archive, command),
         Command::Key(command) => archive_cmd::key_cmd(&cli.archive, command),
+        Command::Audit(command) => audit_cmd::audit_cmd(&cli.archive, command),
         Command::Pay(command) => pay_cmd::pay_cmd(&cli.archive, *command),
         Command::Ledger(command) => pay_cmd::ledger_cmd(&cli.archive, command),
         Command::Forecast(args) => pay_cmd::forecast_cmd(&cli.archive, args),
         Command::Claim(command) => claim_cmd::claim_cmd(&cli.archive, *command),
+        Command::Serve(args) => web_cmd::serve_cmd(&cli.archive, args),
+        Command::Demo(args) => web_cmd::demo_cmd(args),
+        Command::User(command) => web_cmd::user_cmd(&cli.archive, command),
     }
 }
 

@@ -3,9 +3,12 @@
 //! failed, 2 a usage error (bad arguments, unknown policy, unreadable input or unwritable output).
 
 mod archive_cmd;
+mod audit_cmd;
 mod claim_cmd;
 mod cli;
+mod demo;
 mod pay_cmd;
+mod web_cmd;
 
 use std::process::ExitCode;
 

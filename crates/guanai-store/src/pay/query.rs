@@ -260,6 +260,26 @@ impl Archive {
         Ok(rows.into_iter().map(LineView::from).collect())
     }
 
+    /// One page of a run's lines, in line order (lines are numbered from 1 without gaps).
+    pub async fn run_lines_page(
+        &self,
+        run: &RunId,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<LineView>, PayError> {
+        let rows: Vec<StoredLine> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {LINE_COLUMNS} FROM pay_line l WHERE l.run_id = $1 AND l.line_no > $2 ORDER BY l.line_no LIMIT $3"
+            )))
+            .bind(run.as_str())
+            .bind(offset.max(0))
+            .bind(limit.clamp(1, 10_000))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(LineView::from).collect())
+    }
+
     /// Every payment line of a family, across runs (not discarded), oldest first.
     pub async fn family_payments(
         &self,

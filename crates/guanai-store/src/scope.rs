@@ -1,0 +1,576 @@
+//! What a signed-in user may see and touch (issue 5). The web application reaches families,
+//! payments and the audit log only through [`Scoped`], which every query of it filters by the
+//! user's area (or, for a volunteer, their pairings): a handler cannot forget the scope, and a
+//! family outside it is "not found". Break-the-glass grants open one family for reading.
+
+use guanai_rules::ResidentId;
+
+use crate::access::{Role, User};
+use crate::archive::{Archive, now_micros};
+use crate::error::StoreError;
+use crate::file::FamilyFile;
+use crate::model::{FactId, FactValue, FamilyId, NewFact};
+use crate::on_db;
+use crate::pay::{LineView, PayError, RunId, RunSummary, StatementLine};
+
+/// How a user sees a family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// In the user's area (or paired to the volunteer): read, and write if the role may.
+    Own,
+    /// Opened by a break-the-glass grant until this time (microseconds): read only.
+    Granted { until_micros: i64 },
+}
+
+/// Sort orders of a family list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FamilySort {
+    #[default]
+    FamilyNo,
+    Village,
+    Newest,
+}
+
+impl FamilySort {
+    pub fn parse(text: &str) -> Option<FamilySort> {
+        match text {
+            "family_no" => Some(FamilySort::FamilyNo),
+            "village" => Some(FamilySort::Village),
+            "newest" => Some(FamilySort::Newest),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FamilySort::FamilyNo => "family_no",
+            FamilySort::Village => "village",
+            FamilySort::Newest => "newest",
+        }
+    }
+
+    fn order_by(self, descending: bool) -> &'static str {
+        match (self, descending) {
+            (FamilySort::FamilyNo, false) => "f.county_code, f.family_no, f.family_id",
+            (FamilySort::FamilyNo, true) => {
+                "f.county_code DESC, f.family_no DESC, f.family_id DESC"
+            }
+            (FamilySort::Village, false) => "p.village_code, f.family_no, f.family_id",
+            (FamilySort::Village, true) => {
+                "p.village_code DESC, f.family_no DESC, f.family_id DESC"
+            }
+            (FamilySort::Newest, false) => "f.created_at DESC, f.family_id DESC",
+            (FamilySort::Newest, true) => "f.created_at, f.family_id",
+        }
+    }
+}
+
+/// A family search: every given criterion must hold.
+#[derive(Debug, Clone, Default)]
+pub struct FamilyQuery {
+    /// A member's name, or its beginning (e.g. a surname). Matches come in name order (the
+    /// sort applies to searches without a name); a page counts matching members.
+    pub name: Option<String>,
+    /// An area inside the user's (county, township or village code).
+    pub area: Option<String>,
+    /// The census number (家庭编号), exactly.
+    pub family_no: Option<String>,
+    /// A resident ID number, exactly (through the blind index).
+    pub id_number: Option<ResidentId>,
+    pub sort: FamilySort,
+    pub descending: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// The most rows one page of a list returns.
+pub const MAX_PAGE: i64 = 200;
+
+/// One row of a family list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyRow {
+    pub family_id: FamilyId,
+    pub family_no: String,
+    pub county_code: String,
+    pub village_code: String,
+    pub village_name: String,
+    /// Current names of the members.
+    pub names: Vec<String>,
+}
+
+/// A page of rows and whether more follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub more: bool,
+}
+
+/// Two texts: (family, name) or (area code, name).
+type Pair = (String, String);
+
+/// The archive as one user may use it.
+pub struct Scoped<'a> {
+    archive: &'a Archive,
+    user: User,
+}
+
+impl Archive {
+    /// The archive seen through a user's scope.
+    pub fn scoped(&self, user: &User) -> Scoped<'_> {
+        Scoped {
+            archive: self,
+            user: user.clone(),
+        }
+    }
+}
+
+/// The upper bound of a prefix range over digit codes (';' sorts right after '9').
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix};")
+}
+
+/// Adds the scope condition on `family f JOIN family_place p` to a query.
+macro_rules! push_scope {
+    ($q:expr, $user:expr) => {{
+        let user: &User = $user;
+        match user.role {
+            Role::Admin => {
+                $q.push(" AND 1 = 0");
+            }
+            Role::Volunteer => {
+                $q.push(" AND f.family_id IN (SELECT v.family_id FROM volunteer_pairing v WHERE v.user_id = ");
+                $q.push_bind(user.user_id.clone());
+                $q.push(")");
+            }
+            _ => {
+                let prefix = user.area_prefix().to_owned();
+                $q.push(" AND p.village_code >= ");
+                $q.push_bind(prefix.clone());
+                $q.push(" AND p.village_code < ");
+                $q.push_bind(prefix_end(&prefix));
+            }
+        }
+    }};
+}
+
+impl Scoped<'_> {
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+
+    /// How the user sees a family, or `None` when it is outside their scope.
+    pub async fn visibility(&self, family: &FamilyId) -> Result<Option<Visibility>, StoreError> {
+        let own: Option<i64> = on_db!(self.archive.db(), pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT CAST(1 AS BIGINT) FROM family f JOIN family_place p ON p.family_id = f.family_id WHERE f.family_id = ",
+            );
+            q.push_bind(family.as_str().to_owned());
+            push_scope!(q, &self.user);
+            q.build_query_scalar().fetch_optional(pool).await?
+        });
+        if own.is_some() {
+            return Ok(Some(Visibility::Own));
+        }
+        let granted: Option<i64> = on_db!(self.archive.db(), pool => {
+            sqlx::query_scalar(
+                "SELECT MAX(expires_at) FROM access_grant WHERE user_id = $1 AND family_id = $2 AND expires_at > $3",
+            )
+            .bind(&self.user.user_id)
+            .bind(family.as_str())
+            .bind(now_micros())
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(granted.map(|until_micros| Visibility::Granted { until_micros }))
+    }
+
+    /// Fails with "not found" when the family is outside the scope.
+    async fn require(&self, family: &FamilyId) -> Result<Visibility, StoreError> {
+        self.visibility(family)
+            .await?
+            .ok_or_else(|| StoreError::FamilyNotFound(family.to_string()))
+    }
+
+    /// Fails unless the user may change this family.
+    async fn require_write(&self, family: &FamilyId) -> Result<(), StoreError> {
+        if !self.user.role.can_record() {
+            return Err(StoreError::Forbidden(
+                "只有专干可以登记或更正 / only caseworkers record and correct facts".into(),
+            ));
+        }
+        match self.require(family).await? {
+            Visibility::Own => Ok(()),
+            Visibility::Granted { .. } => Err(StoreError::Forbidden(
+                "临时查看只能阅读,不能修改 / a break-the-glass grant is read-only".into(),
+            )),
+        }
+    }
+
+    /// A family's file, when the user may see it.
+    pub async fn family_file(
+        &self,
+        family: &FamilyId,
+    ) -> Result<(FamilyFile, Visibility), StoreError> {
+        let visibility = self.require(family).await?;
+        Ok((self.archive.family_file(family).await?, visibility))
+    }
+
+    /// Records a fact (caseworkers, own area).
+    pub async fn record(
+        &self,
+        family: &FamilyId,
+        expected_version: i64,
+        fact: NewFact,
+        reason: &str,
+    ) -> Result<(FactId, i64), StoreError> {
+        self.require_write(family).await?;
+        self.archive
+            .record(family, expected_version, fact, &self.user.actor(), reason)
+            .await
+    }
+
+    /// Corrects or withdraws a fact (caseworkers, own area).
+    pub async fn correct(
+        &self,
+        family: &FamilyId,
+        expected_version: i64,
+        replaces: &FactId,
+        replacement: Option<NewFact>,
+        reason: &str,
+    ) -> Result<(FactId, i64), StoreError> {
+        self.require_write(family).await?;
+        self.archive
+            .correct(
+                family,
+                expected_version,
+                replaces,
+                replacement,
+                &self.user.actor(),
+                reason,
+            )
+            .await
+    }
+
+    /// The unmasked value of a sealed fact, for a stated reason; audited.
+    pub async fn reveal(
+        &self,
+        family: &FamilyId,
+        fact: &FactId,
+        reason: &str,
+    ) -> Result<FactValue, StoreError> {
+        if !self.user.role.can_reveal() {
+            return Err(StoreError::Forbidden(
+                "此角色不能查看完整信息 / this role sees masked values only".into(),
+            ));
+        }
+        if reason.trim().chars().count() < 2 {
+            return Err(StoreError::invalid(
+                "reason",
+                "请写明查看理由 / state why you need the full value",
+            ));
+        }
+        let (file, _) = self.family_file(family).await?;
+        let Some(record) = file.facts.iter().find(|f| &f.fact_id == fact) else {
+            return Err(StoreError::FactNotFound(fact.clone(), family.clone()));
+        };
+        let Some(value) = record.value.clone() else {
+            return Err(StoreError::FactNotFound(fact.clone(), family.clone()));
+        };
+        self.archive
+            .audit(
+                &self.user.actor(),
+                "reveal",
+                &format!("{family}/{fact} {}", record.kind),
+                reason.trim(),
+            )
+            .await?;
+        Ok(value)
+    }
+
+    /// Families matching a search, one page.
+    pub async fn search(&self, query: &FamilyQuery) -> Result<Page<FamilyRow>, StoreError> {
+        let limit = query.limit.clamp(1, MAX_PAGE);
+        let offset = query.offset.max(0);
+        let by_id: Option<Vec<String>> = match &query.id_number {
+            Some(number) => Some(
+                self.archive
+                    .find_by_id_number(number)
+                    .await?
+                    .into_iter()
+                    .map(|(f, _)| f.as_str().to_owned())
+                    .collect(),
+            ),
+            None => None,
+        };
+        if by_id.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Page {
+                rows: Vec::new(),
+                more: false,
+            });
+        }
+        let area = match &query.area {
+            Some(a) => {
+                let a = a.trim();
+                if a.len() < 4 || a.len() > 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(StoreError::invalid(
+                        "area",
+                        format!("不是区划代码 / not an area code: {a}"),
+                    ));
+                }
+                Some(crate::access::area_prefix(a).to_owned())
+            }
+            None => None,
+        };
+        let name_key = query
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(crate::place::name_key);
+        let rows: Vec<(String, String, String, String)> = on_db!(self.archive.db(), pool => {
+            // A name search is driven by the name index in name order: it stops after one page
+            // of matches in scope instead of collecting and sorting every namesake of the city.
+            let mut q = match &name_key {
+                Some(key) => {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "SELECT f.family_id, f.family_no, f.county_code, p.village_code FROM person_name n \
+                         JOIN family f ON f.family_id = n.family_id \
+                         JOIN family_place p ON p.family_id = n.family_id WHERE n.name_key >= ",
+                    );
+                    q.push_bind(key.clone());
+                    q.push(" AND n.name_key < ");
+                    q.push_bind(format!("{key}g"));
+                    q
+                }
+                None => sqlx::QueryBuilder::new(
+                    "SELECT f.family_id, f.family_no, f.county_code, p.village_code FROM family f \
+                     JOIN family_place p ON p.family_id = f.family_id WHERE 1 = 1",
+                ),
+            };
+            push_scope!(q, &self.user);
+            if let Some(area) = &area {
+                q.push(" AND p.village_code >= ");
+                q.push_bind(area.clone());
+                q.push(" AND p.village_code < ");
+                q.push_bind(prefix_end(area));
+            }
+            if let Some(no) = &query.family_no {
+                q.push(" AND f.family_no = ");
+                q.push_bind(no.trim().to_owned());
+            }
+            if let Some(ids) = &by_id {
+                q.push(" AND f.family_id IN (");
+                let mut list = q.separated(", ");
+                for id in ids {
+                    list.push_bind(id.clone());
+                }
+                q.push(")");
+            }
+            q.push(" ORDER BY ");
+            q.push(if name_key.is_some() { "n.name_key, n.person_id" } else { query.sort.order_by(query.descending) });
+            q.push(" LIMIT ");
+            q.push_bind(limit + 1);
+            q.push(" OFFSET ");
+            q.push_bind(offset);
+            q.build_query_as().fetch_all(pool).await?
+        });
+        let more = rows.len() as i64 > limit;
+        let mut rows = rows;
+        rows.truncate(limit as usize);
+        // Two namesakes in one family are one row.
+        let mut seen = std::collections::HashSet::new();
+        rows.retain(|r| seen.insert(r.0.clone()));
+        self.rows_of(&rows).await.map(|rows| Page { rows, more })
+    }
+
+    /// Fills in village names and members' names for a page of families.
+    async fn rows_of(
+        &self,
+        rows: &[(String, String, String, String)],
+    ) -> Result<Vec<FamilyRow>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (names, villages): (Vec<Pair>, Vec<Pair>) = on_db!(self.archive.db(), pool => {
+            let mut q = sqlx::QueryBuilder::new("SELECT family_id, name FROM person_name WHERE family_id IN (");
+            let mut list = q.separated(", ");
+            for r in rows {
+                list.push_bind(r.0.clone());
+            }
+            q.push(") ORDER BY family_id, person_id");
+            let names = q.build_query_as().fetch_all(pool).await?;
+            let mut q = sqlx::QueryBuilder::new("SELECT code, name FROM area WHERE code IN (");
+            let mut list = q.separated(", ");
+            for r in rows {
+                list.push_bind(r.3.clone());
+            }
+            q.push(")");
+            (names, q.build_query_as().fetch_all(pool).await?)
+        });
+        Ok(rows
+            .iter()
+            .map(|(family, no, county, village)| FamilyRow {
+                family_id: FamilyId::from_db(family.clone()),
+                family_no: no.clone(),
+                county_code: county.clone(),
+                village_code: village.clone(),
+                village_name: villages
+                    .iter()
+                    .find(|v| &v.0 == village)
+                    .map(|v| v.1.clone())
+                    .unwrap_or_default(),
+                names: names
+                    .iter()
+                    .filter(|n| &n.0 == family)
+                    .map(|n| n.1.clone())
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Families in scope per county (the first six digits of the village), for the dashboard.
+    pub async fn families_by_county(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        on_db!(self.archive.db(), pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT substr(p.village_code, 1, 6), CAST(COUNT(*) AS BIGINT) FROM family f \
+                 JOIN family_place p ON p.family_id = f.family_id WHERE 1 = 1",
+            );
+            push_scope!(q, &self.user);
+            q.push(" GROUP BY substr(p.village_code, 1, 6) ORDER BY 1");
+            Ok(q.build_query_as().fetch_all(pool).await?)
+        })
+    }
+
+    /// Every family in scope, in pages of ids (for the dashboard's category count).
+    pub async fn family_ids_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<FamilyId>, StoreError> {
+        let ids: Vec<String> = on_db!(self.archive.db(), pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT f.family_id FROM family f JOIN family_place p ON p.family_id = f.family_id WHERE f.family_id > ",
+            );
+            q.push_bind(after.to_owned());
+            push_scope!(q, &self.user);
+            q.push(" ORDER BY f.family_id LIMIT ");
+            q.push_bind(limit.clamp(1, 10_000));
+            q.build_query_scalar().fetch_all(pool).await?
+        });
+        Ok(ids.into_iter().map(FamilyId::from_db).collect())
+    }
+
+    /// Whether a payment run's scope (a county, or `all`) is inside the user's.
+    fn sees_run(&self, run_scope: &str) -> bool {
+        if !self.user.role.sees_payments() {
+            return false;
+        }
+        let prefix = self.user.area_prefix();
+        run_scope == "all" && prefix.len() == 4 || run_scope.starts_with(prefix)
+    }
+
+    /// Payment runs the user may see, newest first.
+    pub async fn runs(&self) -> Result<Vec<RunSummary>, PayError> {
+        Ok(self
+            .archive
+            .list_runs()
+            .await?
+            .into_iter()
+            .filter(|r| self.sees_run(&r.scope))
+            .collect())
+    }
+
+    /// One run, when the user may see it.
+    pub async fn run(&self, run: &RunId) -> Result<RunSummary, PayError> {
+        let summary = self.archive.run_summary(run).await?;
+        if self.sees_run(&summary.scope) {
+            Ok(summary)
+        } else {
+            Err(PayError::RunNotFound(run.to_string()))
+        }
+    }
+
+    /// A run's problems (blocking ones first), when the user may see the run.
+    pub async fn run_problems(
+        &self,
+        run: &RunId,
+    ) -> Result<Vec<crate::pay::ProblemView>, PayError> {
+        self.run(run).await?;
+        let mut problems = self.archive.problems(run, false).await?;
+        problems.sort_by_key(|p| (!p.blocking, p.problem_no));
+        Ok(problems)
+    }
+
+    /// One page of a run's lines, when the user may see the run.
+    pub async fn run_lines(
+        &self,
+        run: &RunId,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<LineView>, PayError> {
+        self.run(run).await?;
+        self.archive.run_lines_page(run, offset, limit).await
+    }
+
+    /// A family's payment lines across runs, and its ledger statement.
+    pub async fn family_payments(
+        &self,
+        family: &FamilyId,
+    ) -> Result<(Vec<(String, LineView)>, Vec<StatementLine>), PayError> {
+        self.require(family).await?;
+        Ok((
+            self.archive.family_payments(family).await?,
+            self.archive.statement(family).await?,
+        ))
+    }
+
+    /// The audit log, newest first (inspectors and administrators).
+    pub async fn audit_entries(
+        &self,
+        query: &crate::AuditQuery,
+    ) -> Result<Vec<crate::AuditEntry>, StoreError> {
+        if !self.user.role.can_read_audit() {
+            return Err(StoreError::Forbidden(
+                "只有督查人员和管理员可以查看审计日志 / only inspectors and administrators read the audit log".into(),
+            ));
+        }
+        self.archive.audit_entries(query).await
+    }
+
+    /// Checks the audit log's hash chain (inspectors and administrators).
+    pub async fn verify_audit(&self) -> Result<crate::AuditVerification, StoreError> {
+        if !self.user.role.can_read_audit() {
+            return Err(StoreError::Forbidden(
+                "只有督查人员和管理员可以查看审计日志 / only inspectors and administrators read the audit log".into(),
+            ));
+        }
+        self.archive.verify_audit().await
+    }
+
+    /// The archive itself, for operations that check their own permission (payment runs by a
+    /// finance officer, who the caller has verified may act on the run's scope).
+    pub fn archive_for_run(&self, run_scope: &str) -> Result<&Archive, PayError> {
+        if self.user.role.can_pay() && self.sees_run(run_scope) {
+            Ok(self.archive)
+        } else {
+            Err(PayError::RunNotFound(run_scope.to_owned()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_end;
+
+    #[test]
+    fn a_prefix_range_holds_every_longer_code_and_nothing_else() {
+        let end = prefix_end("371302");
+        for inside in ["371302", "371302001", "371302001999"] {
+            assert!(inside >= "371302" && inside < end.as_str(), "{inside}");
+        }
+        for outside in ["371301999999", "371303", "3713020"] {
+            let holds = outside >= "371302" && outside < end.as_str();
+            assert_eq!(holds, outside.starts_with("371302"), "{outside}");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The dashboard (工作台): families by county and category in the user's area, this month's
+//! payments by funding source (二(二)), runs waiting for approval, and who broke the glass on
+//! the area's families.
+
+use askama::Template;
+use axum::response::{IntoResponse, Redirect, Response};
+use guanai_rules::Fen;
+use guanai_store::access::AccessGrant;
+use guanai_store::pay::{RunStatus, RunSummary};
+
+use super::{Chrome, area_name, beijing_micros, render, this_month};
+use crate::state::{Signed, WebError};
+use crate::stats::CategoryCounts;
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    month: String,
+    by_county: Vec<(String, String, i64)>,
+    total_families: i64,
+    categories: Option<CategoryCounts>,
+    month_runs: usize,
+    higher: Fen,
+    county_finance: Fen,
+    month_total: Fen,
+    pending: Vec<RunSummary>,
+    grants: Vec<AccessGrant>,
+}
+
+pub async fn dashboard(signed: Signed) -> Result<Response, WebError> {
+    if !signed.user.role.sees_families() {
+        return Ok(Redirect::to("/admin/users").into_response());
+    }
+    let scoped = signed.scoped();
+    let month = this_month();
+    let by_county: Vec<(String, String, i64)> = scoped
+        .families_by_county()
+        .await?
+        .into_iter()
+        .map(|(code, n)| (area_name(&code), code, n))
+        .collect();
+    let total_families = by_county.iter().map(|r| r.2).sum();
+    let state = signed.state();
+    let categories = state
+        .stats()
+        .categories(state.gate(), &signed.user, state.policy(), month);
+    let (mut higher, mut county_finance, mut month_runs, mut pending) =
+        (Fen(0), Fen(0), 0, Vec::new());
+    if signed.user.role.sees_payments() {
+        let month_text = month.to_string();
+        for run in scoped.runs().await? {
+            if run.status == RunStatus::Checked || run.status == RunStatus::Draft {
+                pending.push(run.clone());
+            }
+            if run.month == month_text && run.status != RunStatus::Discarded {
+                month_runs += 1;
+                higher = higher + run.standard;
+                for (_, fen) in &run.by_county {
+                    county_finance = county_finance + *fen;
+                }
+            }
+        }
+    }
+    let grants = if signed.user.role.can_record() && signed.user.area_prefix().len() <= 6 {
+        state
+            .gate()
+            .grants_in(signed.user.area_prefix(), 20)
+            .await?
+    } else {
+        Vec::new()
+    };
+    render(&DashboardPage {
+        c: Chrome::new(&signed, "dashboard", "/"),
+        month: month.to_string(),
+        by_county,
+        total_families,
+        categories,
+        month_runs,
+        month_total: higher + county_finance,
+        higher,
+        county_finance,
+        pending,
+        grants,
+    })
+}
+
+/// Shown in the template.
+pub fn when(micros: &i64) -> String {
+    beijing_micros(*micros)
+}

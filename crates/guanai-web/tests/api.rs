@@ -1,0 +1,824 @@
+//! The JSON API under `/api/v1` through the real router: tokens, the eval contract, scoped
+//! families, recording facts, payment runs with four eyes, and the OpenAPI document.
+
+mod support;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use guanai_batch::contract::{EvalSettings, Scratch, eval_line};
+use guanai_store::Actor;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use support::{MOTHER_A, World};
+use tower::ServiceExt;
+
+/// The contract's example input line (docs/eval-contract.md).
+const EXAMPLE: &str = r#"{"family_id":"F0001","county_code":"371321","hukou":"rural","parents":[{"id":"F0001-M","sex":"female","birth_date":"1960-04-12","death_date":null,"later_child_date":null},{"id":"F0001-F","sex":"male","birth_date":"1958-01-30"}],"child":{"id":"F0001-C","birth_date":"1984-06-01","death_date":"2009-08-17","disability_grade":null,"disability_date":null}}"#;
+
+/// The contract's example of a rejected line.
+const BAD: &str = r#"{"family_id":"F0007","county_code":"371321","hukou":"rural","parents":[{"id":"F0007-M","sex":"female","birth_date":"1960-02-30"}],"child":{"birth_date":"1984-06-01","death_date":"2009-08-17"}}"#;
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// The error message of an error reply.
+    fn error(&self) -> String {
+        self.json()["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error: {}", self.text))
+            .to_owned()
+    }
+}
+
+async fn call(
+    router: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&[u8]>,
+) -> Reply {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, "localhost");
+    if let Some(t) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let body = match body {
+        Some(bytes) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(bytes.to_vec())
+        }
+        None => Body::empty(),
+    };
+    let response = router
+        .clone()
+        .oneshot(request.body(body).expect("request"))
+        .await
+        .expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    Reply {
+        status,
+        headers,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(w: &World, path: &str, token: Option<&str>) -> Reply {
+    call(&w.router, "GET", path, token, None).await
+}
+
+async fn post(w: &World, path: &str, token: &str, body: &Value) -> Reply {
+    call(
+        &w.router,
+        "POST",
+        path,
+        Some(token),
+        Some(body.to_string().as_bytes()),
+    )
+    .await
+}
+
+async fn token(w: &World, login: &str) -> String {
+    w.archive
+        .create_api_token(&w.user(login).user_id, "test", &Actor::new("test"))
+        .await
+        .expect("token")
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_401_in_json() {
+    let w = support::sqlite().await;
+    for path in [
+        "/api/v1/families",
+        "/api/v1/payments/runs",
+        &format!("/api/v1/families/{}", w.family_a),
+    ] {
+        let r = get(&w, path, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(r.error().starts_with("Authorization:"), "{}", r.text);
+        assert_eq!(
+            r.headers
+                .get(header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok()),
+            Some("Bearer")
+        );
+    }
+    let r = get(&w, "/api/v1/families", Some("gat_not-a-token")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.headers
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    assert_eq!(
+        r.headers
+            .get(header::X_CONTENT_TYPE_OPTIONS)
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
+    // A session cookie is no API credential.
+    let c = w.client("county").await;
+    let request = Request::builder()
+        .uri("/api/v1/families")
+        .header(
+            header::COOKIE,
+            format!("guanai_session={}", c.cookie.clone().unwrap_or_default()),
+        )
+        .body(Body::empty())
+        .expect("request");
+    let response = w.router.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let r = call(
+        &w.router,
+        "POST",
+        "/api/v1/eval?month=2014-12",
+        None,
+        Some(EXAMPLE.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Unknown paths and methods answer in JSON too.
+    let t = token(&w, "county").await;
+    let r = get(&w, "/api/v1/nothing", Some(&t)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.error().starts_with("path:"));
+    let r = call(&w.router, "DELETE", "/api/v1/families", Some(&t), None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.error().starts_with("method:"));
+    w.cleanup().await;
+}
+
+#[tokio::test]
+async fn openapi_document_is_3_1_and_lists_every_endpoint_served() {
+    let w = support::sqlite().await;
+    let r = get(&w, "/api/v1/openapi.json", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    let doc = r.json();
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let served = guanai_web::api::endpoint_list();
+    assert!(served.len() >= 11);
+    for (method, path) in &served {
+        let operation = &doc["paths"][path.as_str()][*method];
+        assert!(
+            operation.is_object(),
+            "{method} {path} is not in the document"
+        );
+        let secured = operation["security"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty());
+        assert_eq!(
+            secured,
+            !path.ends_with("/openapi.json"),
+            "{method} {path}: bearer security"
+        );
+        // The document's path is really served: no route answers 404 "no such endpoint".
+        let probe = call(
+            &w.router,
+            &method.to_uppercase(),
+            &path.replace("{id}", "F0").replace("{run}", "x"),
+            None,
+            None,
+        )
+        .await;
+        assert!(
+            probe.status != StatusCode::NOT_FOUND && probe.status != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}: {}",
+            probe.status
+        );
+    }
+    let documented: usize = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|item| {
+            item.as_object()
+                .map_or(0, |ops| ops.keys().filter(|k| *k != "parameters").count())
+        })
+        .sum();
+    assert_eq!(
+        documented,
+        served.len(),
+        "the document lists exactly the operations served"
+    );
+    for schema in [
+        "RunDto",
+        "FamilyDto",
+        "RecordFact",
+        "ErrorBody",
+        "EvalOutput",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "schema {schema}"
+        );
+    }
+    w.cleanup().await;
+}
+
+#[tokio::test]
+async fn eval_gives_the_contracts_numbers_by_the_same_code_path_and_names_a_bad_field() {
+    let w = support::sqlite().await;
+    let t = token(&w, "county").await;
+    let r = call(
+        &w.router,
+        "POST",
+        "/api/v1/eval?month=2014-12",
+        Some(&t),
+        Some(EXAMPLE.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let out = r.json();
+    let line = &out[0];
+    assert_eq!(line["family_id"], "F0001");
+    assert_eq!(line["month"], "2014-12");
+    assert_eq!(line["category"], "bereaved");
+    assert_eq!(
+        line["monthly"],
+        json!([
+            {"person_id": "F0001-M", "kind": "bereaved_assistance", "amount_fen": 50000, "standard_fen": 17000, "county_fen": 33000},
+            {"person_id": "F0001-F", "kind": "bereaved_assistance", "amount_fen": 50000, "standard_fen": 17000, "county_fen": 33000},
+        ])
+    );
+    assert_eq!(line["one_time"][0]["kind"], "bereaved_grant");
+    assert_eq!(line["one_time"][0]["amount_fen"], 1_000_000);
+    assert_eq!(line["one_time"][0]["payer"], "county");
+    assert!(line["services"].as_array().is_some_and(|s| s.contains(&json!({"person_id": "F0001-M", "kind": "medical_relief"}))));
+    assert!(
+        line["explanation"][0]
+            .as_str()
+            .is_some_and(|s| !s.is_ascii()),
+        "Chinese by default"
+    );
+
+    // Exactly what `guanai eval` writes for the same lines.
+    let array = format!("[{EXAMPLE},\n {BAD}, 42]");
+    let r = call(
+        &w.router,
+        "POST",
+        "/api/v1/eval?month=2014-12&lang=en",
+        Some(&t),
+        Some(array.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let out = r.json();
+    let settings = EvalSettings {
+        month: guanai_rules::Month::parse("2014-12").expect("month"),
+        lang: guanai_rules::explain::Lang::En,
+        today: jiff::Zoned::now().date(),
+    };
+    let policy = guanai_rules::Policy::embedded("linyi-2014").expect("policy");
+    for (i, input) in [EXAMPLE, BAD, "42"].iter().enumerate() {
+        let mut expected = Vec::new();
+        eval_line(
+            i as u64 + 1,
+            input.as_bytes(),
+            &policy,
+            &settings,
+            &mut Scratch::default(),
+            &mut expected,
+        );
+        let expected: Value = serde_json::from_slice(&expected).expect("contract line");
+        assert_eq!(out[i], expected, "object {}", i + 1);
+    }
+    assert_eq!(
+        out[1],
+        json!({"line": 2, "family_id": "F0007", "error": "parents[0].birth_date: not a date: 1960-02-30"})
+    );
+    assert!(out[2]["error"].is_string());
+    assert_ne!(
+        out[0]["explanation"], line["explanation"],
+        "English on request"
+    );
+    assert!(
+        out[0]["explanation"][0]
+            .as_str()
+            .is_some_and(|s| s.contains(" ")),
+        "{}",
+        out[0]["explanation"][0]
+    );
+
+    // A repeated key is the contract's rejection, not silently merged.
+    let repeated = EXAMPLE.replacen(
+        "\"hukou\":\"rural\"",
+        "\"hukou\":\"rural\",\"hukou\":\"urban\"",
+        1,
+    );
+    let r = call(
+        &w.router,
+        "POST",
+        "/api/v1/eval?month=2014-12",
+        Some(&t),
+        Some(repeated.as_bytes()),
+    )
+    .await;
+    assert!(
+        r.json()[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("hukou")),
+        "{}",
+        r.text
+    );
+
+    // Refusals of the request itself.
+    for (path, field) in [
+        ("/api/v1/eval?month=2014-13", "month:"),
+        ("/api/v1/eval", "month:"),
+        ("/api/v1/eval?month=2014-12&lang=fr", "lang:"),
+        ("/api/v1/eval?month=2014-12&mnth=1", "query:"),
+    ] {
+        let r = call(&w.router, "POST", path, Some(&t), Some(EXAMPLE.as_bytes())).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(r.error().starts_with(field), "{path}: {}", r.text);
+    }
+    let r = call(
+        &w.router,
+        "POST",
+        "/api/v1/eval?month=2014-12",
+        Some(&t),
+        Some(b"[{\"family_id\":"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.error().starts_with("body: not valid JSON"), "{}", r.text);
+    let r = call(
+        &w.router,
+        "POST",
+        "/api/v1/eval?month=2014-12",
+        Some(&t),
+        Some(&[b'[', 0xff, b']']),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let huge = vec![b' '; guanai_web::BODY_LIMIT.min(17 * 1024 * 1024)];
+    let r = call(
+        &w.router,
+        "POST",
+        "/api/v1/eval?month=2014-12",
+        Some(&t),
+        Some(&huge),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
+    assert!(r.error().starts_with("body: larger than"));
+    let r = call(
+        &w.router,
+        "POST",
+        "/api/v1/eval?month=2014-12",
+        Some(&t),
+        Some(b"[]"),
+    )
+    .await;
+    assert_eq!(r.json(), json!([]));
+    w.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_search_returns_only_the_users_area_and_nothing_unmasked() {
+    let w = support::sqlite().await;
+    let county = token(&w, "county").await;
+    let r = get(&w, "/api/v1/families", Some(&county)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let found = r.json();
+    let numbers: Vec<&str> = found["families"]
+        .as_array()
+        .expect("families")
+        .iter()
+        .filter_map(|f| f["family_no"].as_str())
+        .collect();
+    assert_eq!(numbers, ["A-001", "A-002"]);
+    assert_eq!(found["more"], false);
+    for secret in [MOTHER_A, "13812345678", "6222021234567890123"] {
+        assert!(!r.text.contains(secret), "{secret} leaked");
+    }
+    for path in [
+        "/api/v1/families?name=%E8%B5%B5".to_owned(),
+        format!("/api/v1/families?id_number={}", w.mother_b_id),
+        "/api/v1/families?family_no=B-001".to_owned(),
+        "/api/v1/families?area=371302".to_owned(),
+    ] {
+        let r = get(&w, &path, Some(&county)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+        assert_eq!(r.json()["families"], json!([]), "{path}");
+    }
+    let r = get(
+        &w,
+        &format!("/api/v1/families?id_number={MOTHER_A}"),
+        Some(&county),
+    )
+    .await;
+    assert_eq!(r.json()["families"][0]["family_no"], "A-001");
+    let village = token(&w, "village").await;
+    let r = get(
+        &w,
+        "/api/v1/families?sort=family_no&desc=true&limit=5",
+        Some(&village),
+    )
+    .await;
+    assert_eq!(
+        r.json()["families"].as_array().map(Vec::len),
+        Some(1),
+        "the village sees its own village only"
+    );
+    for (path, field) in [
+        ("/api/v1/families?sort=age", "sort:"),
+        ("/api/v1/families?limit=500", "limit:"),
+        ("/api/v1/families?id_number=123", "id_number:"),
+        ("/api/v1/families?area=abc", "area:"),
+        ("/api/v1/families?colour=red", "query:"),
+    ] {
+        let r = get(&w, path, Some(&county)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(r.error().starts_with(field), "{path}: {}", r.text);
+    }
+    let admin = token(&w, "admin").await;
+    assert_eq!(
+        get(&w, "/api/v1/families", Some(&admin)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    w.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_family_reads_masked_with_its_evaluation_and_another_area_is_404() {
+    let w = support::sqlite().await;
+    let county = token(&w, "county").await;
+    let r = get(
+        &w,
+        &format!("/api/v1/families/{}", w.family_b),
+        Some(&county),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!r.text.contains("赵玉梅"));
+    assert_eq!(
+        get(&w, "/api/v1/families/not-an-id", Some(&county))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = get(
+        &w,
+        &format!("/api/v1/families/{}?month=2026-11", w.family_a),
+        Some(&county),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for secret in [MOTHER_A, "13812345678", "6222021234567890123"] {
+        assert!(!r.text.contains(secret), "{secret} leaked");
+    }
+    let family = r.json();
+    assert_eq!(family["family_no"], "A-001");
+    assert_eq!(family["access"], "own");
+    let mother = &family["members"][0];
+    assert_eq!(mother["relation"], "mother");
+    assert_eq!(mother["name"], "王秀英");
+    assert_eq!(mother["birth_date"], "1968-07-05");
+    assert_eq!(mother["id_number"], "372832********0242");
+    assert!(
+        family["facts"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["kind"] == "phone"))
+    );
+    let evaluation = &family["evaluation"];
+    assert_eq!(evaluation["month"], "2026-11");
+    assert_eq!(evaluation["category"], "bereaved");
+    let monthly = evaluation["monthly"].as_array().expect("monthly");
+    assert_eq!(monthly.len(), 2, "{evaluation}");
+    for m in monthly {
+        let amount = m["amount_fen"].as_i64().expect("integer fen");
+        assert!(amount > 0);
+        assert_eq!(
+            amount,
+            m["standard_fen"].as_i64().unwrap_or(-1) + m["county_fen"].as_i64().unwrap_or(-1)
+        );
+    }
+    assert_eq!(monthly[0]["person_id"], mother["person_id"]);
+    assert_eq!(evaluation["one_time"][0]["kind"], "bereaved_grant");
+    assert!(evaluation["explanation"].as_array().is_some_and(|e| {
+        e.iter()
+            .any(|s| s.as_str().is_some_and(|s| s.contains("二(")))
+    }));
+    let r = get(
+        &w,
+        &format!("/api/v1/families/{}?month=2026-13", w.family_a),
+        Some(&county),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.error().starts_with("month:"));
+    // A volunteer sees the paired family, without ID numbers or the evaluation.
+    let volunteer = token(&w, "volunteer").await;
+    let r = get(
+        &w,
+        &format!("/api/v1/families/{}", w.family_a),
+        Some(&volunteer),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let family = r.json();
+    assert!(family["members"][0]["id_number"].is_null());
+    assert!(family["evaluation"].is_null());
+    assert!(
+        family["facts"].as_array().is_some_and(|f| f
+            .iter()
+            .all(|f| ["identity", "phone", "living", "death"]
+                .contains(&f["kind"].as_str().unwrap_or(""))))
+    );
+    assert_eq!(
+        get(
+            &w,
+            &format!("/api/v1/families/{}", w.family_a2),
+            Some(&volunteer)
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    w.cleanup().await;
+}
+
+#[tokio::test]
+async fn recording_a_fact_validates_like_the_form_and_a_stale_version_is_409() {
+    let w = support::sqlite().await;
+    let village = token(&w, "village").await;
+    let file = w.archive.family_file(&w.family_a).await.expect("file");
+    let mother = file.persons[0].person_id.to_string();
+    let path = format!("/api/v1/families/{}/facts", w.family_a);
+    // The form's own messages, named by the API's field names.
+    let r = post(
+        &w,
+        &path,
+        &village,
+        &json!({"kind": "death", "version": 1, "person_id": mother, "date": "2999-01-01"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(
+        r.json()["fields"][0],
+        json!({"field": "date", "message": "日期不能晚于今天"})
+    );
+    let r = post(
+        &w,
+        &format!("{path}?lang=en"),
+        &village,
+        &json!({"kind": "phone", "version": 1, "person_id": "P1", "number": "12"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.json();
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["person_id", "number"], "{}", r.text);
+    assert!(
+        r.error()
+            .contains("number: a phone number is 7 to 20 digits"),
+        "{}",
+        r.text
+    );
+    let r = post(&w, &path, &village, &json!({"kind": "disability", "version": 1, "person_id": mother, "date": "2020-01-01", "grade": 7})).await;
+    assert!(r.error().starts_with("grade:"), "{}", r.text);
+    // Malformed bodies: the field is named, never a panic.
+    let r = post(
+        &w,
+        &path,
+        &village,
+        &json!({"kind": "note", "version": "1", "text": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.error().starts_with("version:"), "{}", r.text);
+    let r = post(
+        &w,
+        &path,
+        &village,
+        &json!({"kind": "note", "version": 1, "txt": "x"}),
+    )
+    .await;
+    assert!(r.error().contains("unknown field `txt`"), "{}", r.text);
+    let r = post(&w, &path, &village, &json!({"version": 1})).await;
+    assert!(
+        r.error().starts_with("body: missing field `kind`"),
+        "{}",
+        r.text
+    );
+    let r = call(
+        &w.router,
+        "POST",
+        &path,
+        Some(&village),
+        Some(b"{\"kind\":"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let huge = json!({"kind": "note", "version": 1, "text": "x".repeat(100_000)});
+    assert_eq!(
+        post(&w, &path, &village, &huge).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(
+        w.archive
+            .family_file(&w.family_a)
+            .await
+            .expect("file")
+            .version,
+        1,
+        "nothing was written"
+    );
+
+    let r = post(&w, &path, &village, &json!({"kind": "death", "version": 1, "person_id": mother, "date": "2026-01-10", "certificate_no": "D-1", "reason": "殡仪馆通报"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["version"], 2);
+    let r = post(
+        &w,
+        &path,
+        &village,
+        &json!({"kind": "note", "version": 1, "text": "旧版本"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(r.error().contains("changed by someone else"));
+    let r = get(
+        &w,
+        &format!("/api/v1/families/{}?month=2026-11", w.family_a),
+        Some(&village),
+    )
+    .await;
+    assert_eq!(
+        r.json()["evaluation"]["monthly"].as_array().map(Vec::len),
+        Some(1),
+        "one parent left"
+    );
+    // Outside the area: not found; a role that may not record: forbidden.
+    let r = post(
+        &w,
+        &format!("/api/v1/families/{}/facts", w.family_b),
+        &village,
+        &json!({"kind": "note", "version": 1, "text": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let inspector = token(&w, "inspector").await;
+    let r = post(
+        &w,
+        &path,
+        &inspector,
+        &json!({"kind": "note", "version": 2, "text": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    w.cleanup().await;
+}
+
+#[tokio::test]
+async fn payment_runs_are_built_checked_and_approved_by_two_finance_officers() {
+    let w = support::sqlite().await;
+    let finance = token(&w, "finance").await;
+    let finance2 = token(&w, "finance2").await;
+    let finance_b = token(&w, "finance_b").await;
+    let county = token(&w, "county").await;
+    let runs = "/api/v1/payments/runs";
+    let r = post(
+        &w,
+        runs,
+        &county,
+        &json!({"month": "2026-10", "county": "371321"}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "caseworkers do not build runs"
+    );
+    let r = post(
+        &w,
+        runs,
+        &finance,
+        &json!({"month": "2026-13", "county": "371321"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.error().starts_with("month:"));
+    let r = post(
+        &w,
+        runs,
+        &finance,
+        &json!({"month": "2026-10", "county": "371302"}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "another county: {}",
+        r.text
+    );
+    let r = post(
+        &w,
+        runs,
+        &finance,
+        &json!({"month": "2026-10", "county": "371321"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let built = r.json();
+    assert_eq!(built["built"], true);
+    let run = built["run"]["run_id"].as_str().expect("run id").to_owned();
+    assert_eq!(built["run"]["status"], "draft");
+    assert!(
+        built["run"]["total_fen"].as_i64().is_some_and(|t| t > 0),
+        "{built}"
+    );
+
+    let r = get(&w, runs, Some(&county)).await;
+    assert_eq!(
+        r.json()[0]["run_id"],
+        run.as_str(),
+        "the county caseworker reads its runs"
+    );
+    let r = get(&w, runs, Some(&finance_b)).await;
+    assert_eq!(r.json(), json!([]));
+    let r = get(&w, &format!("{runs}/{run}"), Some(&finance_b)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = get(&w, &format!("{runs}/{run}"), Some(&finance)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json()["problems"].is_array());
+    let r = post(&w, &format!("{runs}/{run}/check"), &finance_b, &json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = post(&w, &format!("{runs}/{run}/check"), &county, &json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = post(
+        &w,
+        &format!("{runs}/{run}/check"),
+        &finance,
+        &json!({"hold": "账户待核实"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["status"], "checked");
+    let r = post(&w, &format!("{runs}/{run}/approve"), &finance, &json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "four eyes: {}", r.text);
+    assert!(r.error().contains("four eyes"));
+    let r = post(&w, &format!("{runs}/{run}/approve"), &finance2, &json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let approved = r.json();
+    assert_eq!(approved["status"], "approved");
+    assert!(
+        approved["approved_by"]
+            .as_str()
+            .is_some_and(|a| a.contains("finance2"))
+    );
+    let r = post(&w, &format!("{runs}/{run}/close"), &finance2, &json!({})).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "not exported yet: {}",
+        r.text
+    );
+    let r = post(
+        &w,
+        &format!("{runs}/202610-371321-99/approve"),
+        &finance2,
+        &json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    w.cleanup().await;
+}

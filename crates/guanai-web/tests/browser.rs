@@ -1,0 +1,627 @@
+//! The web application in a real headless Chromium: the test world from `support` served on a
+//! real port, `chromedriver` started on a free port, and the flows a caseworker goes through
+//! driven with WebDriver (fantoccini) — signing in as every role, finding a family, recording a
+//! death through the form, another area's family not being found, and a month's payment run
+//! built, checked, approved by a second finance officer and exported to bank files. A PNG
+//! screenshot of each key step is written to `<target>/browser-screenshots/`.
+//!
+//! Without `chromedriver` on PATH the test says it skipped, except in CI (`CI` set), where it
+//! fails.
+
+mod support;
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::{Capabilities, TimeoutConfiguration};
+use fantoccini::{Client, ClientBuilder, Locator};
+use guanai_store::access::Role;
+use guanai_store::pay::RunStatus;
+use serde_json::json;
+
+/// The longest any one wait (an element, a page, chromedriver starting) may take.
+const WAIT: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(50);
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The roles signed in through the form, in the order of the screenshots.
+const ROLES: [&str; 8] = [
+    "village",
+    "township",
+    "county",
+    "city",
+    "finance",
+    "inspector",
+    "volunteer",
+    "admin",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caseworker_flows_in_a_real_browser() {
+    let Some(driver_path) = on_path("chromedriver") else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "chromedriver is required in CI but not on PATH (apt-get install chromium chromium-driver)"
+            );
+        }
+        eprintln!(
+            "SKIPPED browser tests: chromedriver not found (apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+    let started = Instant::now();
+    let world = support::sqlite().await;
+    let base = serve(world.router.clone()).await;
+    let driver = ChromeDriver::start(&driver_path);
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = connect(&driver.url, profile.path()).await;
+    let shots = screenshot_dir();
+
+    let b = Browser {
+        client: client.clone(),
+        base,
+        shots: shots.clone(),
+    };
+    let family_a = world.family_a.to_string();
+    let family_b = world.family_b.to_string();
+    // The flows run in their own task so that a failed assertion still ends the browser session
+    // (and Chromium with it) before the panic is passed on.
+    let flows = tokio::spawn(async move {
+        sign_in_as_every_role(&b).await;
+        b.sign_in("village").await;
+        find_a_family(&b, &family_a).await;
+        record_a_death(&b).await;
+        another_areas_family_is_not_found(&b, &family_b).await;
+        b.goto("/").await;
+        b.sign_out().await;
+        pay_a_month(&b).await;
+    })
+    .await;
+    if flows.is_err() {
+        // The page as it was when the step failed.
+        if let Ok(png) = client.screenshot().await {
+            let _ = std::fs::write(shots.join("failed.png"), png);
+        }
+    }
+    let _ = client.close().await;
+    drop(driver);
+    world.cleanup().await;
+    if let Err(e) = flows {
+        std::panic::resume_unwind(e.into_panic());
+    }
+    eprintln!(
+        "browser flows passed in {:.1} s; screenshots in {}",
+        started.elapsed().as_secs_f64(),
+        shots.display()
+    );
+}
+
+/// 1. Every role signs in through the login form and lands on a page whose header shows the
+///    user's name and role; the administrator lands on the user list.
+async fn sign_in_as_every_role(b: &Browser) {
+    for (n, login) in ROLES.iter().enumerate() {
+        let role = support::USERS
+            .iter()
+            .find(|u| u.0 == *login)
+            .expect("user")
+            .1;
+        b.sign_in(login).await;
+        let who = b.text("header.top .who").await;
+        assert!(
+            who.contains(&format!("测试{login}")),
+            "{login}: header shows {who:?}"
+        );
+        assert!(
+            who.contains(role.label_zh()),
+            "{login}: header shows {who:?}"
+        );
+        if role == Role::Admin {
+            assert_eq!(
+                b.path().await,
+                "/admin/users",
+                "the administrator lands on the user list"
+            );
+            b.wait_for("#users").await;
+        } else {
+            assert_eq!(b.path().await, "/", "{login} lands on the dashboard");
+        }
+        b.screenshot(&format!("01-login-{}-{login}", n + 1)).await;
+        b.sign_out().await;
+    }
+}
+
+/// 2. The village caseworker searches by name, opens the family and sees it is bereaved (失独).
+async fn find_a_family(b: &Browser, family_a: &str) {
+    b.goto("/families").await;
+    b.wait_for("#name")
+        .await
+        .send_keys("王秀英")
+        .await
+        .expect("type name");
+    b.click("#search").await;
+    b.wait_until("the search results", || async {
+        b.query().await.contains("name=")
+    })
+    .await;
+    let rows = b
+        .client
+        .find_all(Locator::Css("#family-list a[href^='/families/']"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1, "one family named 王秀英 in the village");
+    b.screenshot("02-search-village").await;
+    rows[0].click().await.expect("open family");
+    b.wait_until("the family page", || async {
+        b.path().await == format!("/families/{family_a}")
+    })
+    .await;
+    b.wait_for("#entitlements").await;
+    assert_eq!(b.text("#category").await, "失独家庭");
+    assert_eq!(b.monthly_rows().await, 2, "both parents are paid");
+    b.screenshot("03-family-village").await;
+}
+
+/// 3. The caseworker records the mother's death through the 死亡 form: the page says 已保存 and
+///    only the father is paid this month.
+async fn record_a_death(b: &Browser) {
+    b.click("details#form-death > summary").await;
+    let form = "details#form-death form";
+    let options = b
+        .client
+        .find_all(Locator::Css(&format!("{form} select[name=person] option")))
+        .await
+        .expect("persons");
+    let mut mother = None;
+    for option in options {
+        if option.text().await.expect("option").contains("王秀英") {
+            mother = Some(option);
+        }
+    }
+    mother
+        .expect("the mother is offered")
+        .click()
+        .await
+        .expect("choose the mother");
+    // The first of the month two months back: by the timing rule the mother is no longer paid
+    // this month, whatever day of the month the test runs on.
+    let today = guanai_web::pages::today();
+    let date = today
+        .first_of_month()
+        .checked_sub(jiff::Span::new().months(2))
+        .expect("date")
+        .to_string();
+    b.set_value(&format!("{form} input[name=date]"), &date)
+        .await;
+    b.wait_for(&format!("{form} input[name=certificate_no]"))
+        .await
+        .send_keys("D-2026-001")
+        .await
+        .expect("certificate");
+    b.wait_for(&format!("{form} input[name=reason]"))
+        .await
+        .send_keys("殡仪馆通报")
+        .await
+        .expect("reason");
+    b.screenshot("04-death-form-village").await;
+    b.click(&format!("{form} button[type=submit]")).await;
+    b.wait_until("the saved page", || async {
+        b.query().await.contains("saved=1")
+    })
+    .await;
+    assert_eq!(b.text("p.flash").await, "已保存");
+    assert_eq!(
+        b.monthly_rows().await,
+        1,
+        "only the father is paid after the mother's death"
+    );
+    assert_eq!(b.text("#category").await, "失独家庭");
+    b.screenshot("05-death-saved-village").await;
+}
+
+/// 4. A family in another county is not found for the village caseworker, even by its address.
+async fn another_areas_family_is_not_found(b: &Browser, family_b: &str) {
+    b.goto(&format!("/families/{family_b}")).await;
+    let status = b
+        .client
+        .execute(
+            "return performance.getEntriesByType('navigation')[0].responseStatus;",
+            vec![],
+        )
+        .await
+        .expect("status");
+    assert_eq!(status, json!(404));
+    let body = b.text("body").await;
+    assert!(body.contains("没有找到"), "{body}");
+    assert!(!body.contains("赵玉梅"), "nothing of the family is shown");
+    b.screenshot("06-other-area-village").await;
+}
+
+/// 5. A month is paid (二(二)): `finance` sets the county's paying account, builds the run and
+///    checks it (holding blocked transfers, if any, for a reason); `finance2` approves it (four
+///    eyes) and exports the bank files, whose download links work.
+async fn pay_a_month(b: &Browser) {
+    let month = guanai_rules::Month::of(guanai_web::pages::today()).to_string();
+    b.sign_in("finance").await;
+    b.goto("/payments").await;
+    b.wait_for("#payer-name")
+        .await
+        .send_keys("沂南县财政局")
+        .await
+        .expect("payer name");
+    b.wait_for("#payer-account")
+        .await
+        .send_keys("370016123456789012")
+        .await
+        .expect("payer account");
+    b.wait_for("#payer-bank")
+        .await
+        .send_keys("中国农业银行沂南支行")
+        .await
+        .expect("payer bank");
+    b.click("#payer button[type=submit]").await;
+    b.wait_until("the paying account to be saved", || async {
+        b.query().await.contains("done=payer")
+    })
+    .await;
+    b.wait_for("p.flash").await;
+    // <input type=month> takes typing differently per locale, like a date input.
+    b.set_value("#build-month", &month).await;
+    b.screenshot("07-payments-finance").await;
+    b.click("#build-run").await;
+    b.wait_until("the new run's page", || async {
+        b.query().await.contains("done=built")
+    })
+    .await;
+    let run = b.path().await.trim_start_matches("/payments/").to_owned();
+    assert!(b.text("h1").await.contains(&month), "the run pays {month}");
+    assert_eq!(b.text("#run-status").await, RunStatus::Draft.as_zh());
+    let lines = b
+        .client
+        .find_all(Locator::Css("#lines table tr td:first-child"))
+        .await
+        .expect("lines");
+    assert!(!lines.is_empty(), "the run has lines");
+    assert_eq!(b.text("#created-by").await, "finance (测试finance)");
+    b.screenshot("08-run-built-finance").await;
+    if b.client
+        .find(Locator::Css("#blocking-problems"))
+        .await
+        .is_ok()
+    {
+        b.wait_for("#form-check #hold")
+            .await
+            .send_keys("账户待补录")
+            .await
+            .expect("hold reason");
+    }
+    b.click("#form-check button[type=submit]").await;
+    b.wait_until("the checked run", || async {
+        b.query().await.contains("done=check")
+    })
+    .await;
+    assert_eq!(b.text("#run-status").await, RunStatus::Checked.as_zh());
+    b.wait_for("#form-approve").await;
+    b.sign_out().await;
+
+    b.sign_in("finance2").await;
+    b.goto(&format!("/payments/{run}")).await;
+    b.click("#form-approve button[type=submit]").await;
+    b.wait_until("the approved run", || async {
+        b.query().await.contains("done=approve")
+    })
+    .await;
+    b.click("#form-export button[type=submit]").await;
+    b.wait_until("the exported run", || async {
+        b.query().await.contains("done=export")
+    })
+    .await;
+    let links = b
+        .client
+        .find_all(Locator::Css("#bank-files a[download]"))
+        .await
+        .expect("links");
+    assert!(
+        links.len() >= 3,
+        "代发 XLSX, CSV and pain.001 XML: {} links",
+        links.len()
+    );
+    for link in &links {
+        let href = link.attr("href").await.expect("href").expect("a link");
+        assert!(
+            href.starts_with(&format!("/payments/{run}/files/")),
+            "{href}"
+        );
+        let status = b
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0]).then(r => done(r.status), e => done(String(e)));",
+                vec![json!(href)],
+            )
+            .await
+            .expect("fetch");
+        assert_eq!(status, json!(200), "{href}");
+    }
+    b.scroll_to("#bank-files").await;
+    b.screenshot("09-run-exported-finance2").await;
+    b.sign_out().await;
+}
+
+/// A signed-in browser window on the served application.
+struct Browser {
+    client: Client,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .expect("navigate");
+    }
+
+    async fn path(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .to_owned()
+    }
+
+    async fn query(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("url")
+            .query()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .every(POLL)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => panic!("waiting for {css} on {}: {e}", self.path().await),
+        }
+    }
+
+    /// Polls `ready` until it holds, failing after [`WAIT`].
+    async fn wait_until<F, Fut>(&self, what: &str, ready: F)
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let until = Instant::now() + WAIT;
+        while !ready().await {
+            assert!(
+                Instant::now() < until,
+                "timed out waiting for {what} (at {})",
+                self.path().await
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.wait_for(css)
+            .await
+            .text()
+            .await
+            .expect("text")
+            .trim()
+            .to_owned()
+    }
+
+    /// Sets an input's value as a script would and tells the page it changed: typing into
+    /// `<input type=date>` or `type=month` depends on the browser's locale.
+    async fn set_value(&self, css: &str, value: &str) {
+        let input = self.wait_for(css).await;
+        let set = self
+            .client
+            .execute(
+                "arguments[0].value = arguments[1];
+                 arguments[0].dispatchEvent(new Event('input', { bubbles: true }));
+                 arguments[0].dispatchEvent(new Event('change', { bubbles: true }));
+                 return arguments[0].value;",
+                vec![serde_json::to_value(&input).expect("element"), json!(value)],
+            )
+            .await
+            .expect("set value");
+        assert_eq!(set, json!(value), "{css} took the value");
+    }
+
+    /// Scrolls the page so that `css` is at the top of the window (for a screenshot).
+    async fn scroll_to(&self, css: &str) {
+        let element = self.wait_for(css).await;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView();",
+                vec![serde_json::to_value(&element).expect("element")],
+            )
+            .await
+            .expect("scroll");
+    }
+
+    async fn click(&self, css: &str) {
+        self.wait_for(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// The rows of the monthly assistance table in the entitlement section.
+    async fn monthly_rows(&self) -> u64 {
+        self.wait_for("#entitlements table").await;
+        let n = self
+            .client
+            .execute("return document.querySelector('#entitlements table').querySelectorAll('tr td:first-child').length;", vec![])
+            .await
+            .expect("count rows");
+        n.as_u64().expect("a number")
+    }
+
+    async fn sign_in(&self, login: &str) {
+        self.goto("/login").await;
+        self.wait_for("#login")
+            .await
+            .send_keys(login)
+            .await
+            .expect("type login");
+        self.wait_for("#password")
+            .await
+            .send_keys(support::PASSWORD)
+            .await
+            .expect("type password");
+        self.click("#sign-in").await;
+        self.wait_until(&format!("{login} to be signed in"), || async {
+            self.path().await != "/login"
+        })
+        .await;
+        self.wait_for("header.top .who").await;
+    }
+
+    async fn sign_out(&self) {
+        self.click("header.top .who form button").await;
+        self.wait_until("the login page", || async { self.path().await == "/login" })
+            .await;
+        self.wait_for("#login").await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = self.shots.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+}
+
+/// Serves the router on 127.0.0.1 on a free port for the rest of the test; returns its base URL.
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.expect("serve");
+    });
+    format!("http://{addr}")
+}
+
+/// A `chromedriver` process on a free port, ended when dropped.
+struct ChromeDriver {
+    child: Child,
+    url: String,
+}
+
+impl ChromeDriver {
+    fn start(program: &Path) -> ChromeDriver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("address")
+            .port();
+        let child = Command::new(program)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
+        let driver = ChromeDriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let until = Instant::now() + WAIT;
+        while TcpStream::connect_timeout(&addr, POLL).is_err() {
+            assert!(
+                Instant::now() < until,
+                "chromedriver did not listen on port {port}"
+            );
+            std::thread::sleep(POLL);
+        }
+        driver
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A WebDriver session in headless Chromium with a fresh profile in `profile`.
+async fn connect(driver: &str, profile: &Path) -> Client {
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        // Without these two Chromium keeps dialling out, and this machine's closed network
+        // refuses the connections.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1366,768",
+        &format!("--user-data-dir={}", profile.display()),
+    ];
+    let mut capabilities = Capabilities::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({ "binary": CHROMIUM, "args": args }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(driver)
+        .await
+        .unwrap_or_else(|e| panic!("WebDriver session with {CHROMIUM} through {driver}: {e}"));
+    client
+        .update_timeouts(TimeoutConfiguration::new(
+            Some(WAIT),
+            Some(WAIT),
+            Some(Duration::ZERO),
+        ))
+        .await
+        .expect("timeouts");
+    client
+}
+
+/// Where screenshots go: `$CARGO_TARGET_DIR/browser-screenshots`, else the workspace's
+/// `target/browser-screenshots` (created). Each run overwrites the steps' screenshots and removes
+/// an earlier run's `failed.png`.
+fn screenshot_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+        Some(dir) => workspace.join(dir),
+        None => workspace.join("target"),
+    };
+    let dir = target.join("browser-screenshots");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    let _ = std::fs::remove_file(dir.join("failed.png"));
+    dir.canonicalize().unwrap_or(dir)
+}
+
+/// The first `name` on PATH.
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
