@@ -1,0 +1,379 @@
+//! Hostile requests against every route: another area's family and payment run through every
+//! page route and every role (never shown, never changed), SQL injection in every parameter
+//! (harmless), and malformed, oversized or fuzzed requests (a 4xx, never a 5xx or a crash).
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use support::{Client, World};
+use tower::ServiceExt;
+
+/// County B's run for October, built by its own finance officer.
+async fn run_of_county_b(w: &World) -> String {
+    let mut b = w.client("finance_b").await;
+    let r = b
+        .post("/payments", &[("month", "2026-10"), ("county", "371302")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    "202610-371302-1".to_owned()
+}
+
+/// A request to try: method, path and form fields.
+type Attempt = (&'static str, String, Vec<(&'static str, String)>);
+
+/// What another area's user tries: every page route with family B's or run B's id.
+fn attempts(family_b: &str, run_b: &str) -> Vec<Attempt> {
+    let fields = |pairs: &[(&'static str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (*k, (*v).to_owned()))
+            .collect::<Vec<_>>()
+    };
+    vec![
+        ("GET", format!("/families/{family_b}"), vec![]),
+        ("GET", format!("/families/{family_b}?month=2026-10"), vec![]),
+        (
+            "POST",
+            format!("/families/{family_b}/record"),
+            fields(&[("form", "note"), ("version", "1"), ("text", "x")]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/withdraw"),
+            fields(&[
+                ("version", "1"),
+                ("fact", "X00000000000000000000000000000000"),
+                ("reason", "x"),
+            ]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/reveal"),
+            fields(&[
+                ("fact", "X00000000000000000000000000000000"),
+                ("reason", "test"),
+            ]),
+        ),
+        ("GET", format!("/payments/{run_b}"), vec![]),
+        (
+            "POST",
+            format!("/payments/{run_b}/check"),
+            fields(&[("hold", "x")]),
+        ),
+        ("POST", format!("/payments/{run_b}/approve"), vec![]),
+        (
+            "POST",
+            format!("/payments/{run_b}/discard"),
+            fields(&[("reason", "x")]),
+        ),
+        (
+            "POST",
+            format!("/payments/{run_b}/export"),
+            fields(&[("execution_date", "")]),
+        ),
+        ("POST", format!("/payments/{run_b}/close"), vec![]),
+        ("GET", format!("/payments/{run_b}/files/x.csv"), vec![]),
+    ]
+}
+
+#[tokio::test]
+async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_role() {
+    let w = support::sqlite().await;
+    let run_b = run_of_county_b(&w).await;
+    let family_b = w.family_b.to_string();
+    let before = w
+        .archive
+        .family_file(&w.family_b)
+        .await
+        .expect("file")
+        .version;
+    for login in [
+        "village",
+        "township",
+        "county",
+        "finance",
+        "finance2",
+        "volunteer",
+        "admin",
+    ] {
+        let mut c = w.client(login).await;
+        for (method, path, fields) in attempts(&family_b, &run_b) {
+            let r = if method == "GET" {
+                c.get(&path).await
+            } else {
+                let pairs: Vec<(&str, &str)> =
+                    fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                c.post(&path, &pairs).await
+            };
+            assert!(
+                r.status == StatusCode::NOT_FOUND || r.status == StatusCode::FORBIDDEN,
+                "{login} {method} {path}: {}",
+                r.status
+            );
+            assert!(
+                !r.body.contains("赵玉梅") && !r.body.contains("B-001"),
+                "{login} {method} {path} leaked"
+            );
+        }
+        let r = c.get("/payments").await;
+        assert!(!r.body.contains(&run_b), "{login} sees run B in the list");
+        let r = c.get("/families?area=371302").await;
+        assert!(!r.body.contains("B-001"), "{login} widened the area");
+        let r = c.get(&format!("/families?id={}", w.mother_b_id)).await;
+        assert!(!r.body.contains("B-001"), "{login} found B by ID number");
+        let r = c.get("/").await;
+        assert!(
+            !r.body.contains("兰山区</a>"),
+            "{login} dashboard counts county B"
+        );
+    }
+    assert_eq!(
+        w.archive
+            .family_file(&w.family_b)
+            .await
+            .expect("file")
+            .version,
+        before,
+        "family B unchanged"
+    );
+    let summary = w
+        .archive
+        .run_summary(&guanai_store::pay::RunId::parse(&run_b).expect("id"))
+        .await
+        .expect("run");
+    assert_eq!(summary.status.as_str(), "draft", "run B unchanged");
+    w.cleanup().await;
+}
+
+const INJECTIONS: [&str; 6] = [
+    "' OR '1'='1",
+    "'; DROP TABLE family; --",
+    "\" OR 1=1 --",
+    "3713' UNION SELECT login, password_hash, role, area_code FROM app_user --",
+    "%' OR family_no LIKE '%",
+    "1) OR (1=1",
+];
+
+#[tokio::test]
+async fn sql_injection_in_every_parameter_is_harmless() {
+    let w = support::sqlite().await;
+    let mut c = w.client("village").await;
+    let a = w.family_a.to_string();
+    for bad in INJECTIONS {
+        let q: String = form_urlencoded::byte_serialize(bad.as_bytes()).collect();
+        for path in [
+            format!("/families?name={q}"),
+            format!("/families?area={q}"),
+            format!("/families?no={q}"),
+            format!("/families?id={q}"),
+            format!("/families?sort={q}&desc={q}"),
+            format!("/families/{q}"),
+            format!("/families/{a}?month={q}"),
+            format!("/payments/{q}"),
+            format!("/lang/{q}?back={q}"),
+        ] {
+            let r = c.get(&path).await;
+            assert!(r.status.as_u16() < 500, "GET {path}: {}", r.status);
+            assert!(
+                !r.body.contains("B-001") && !r.body.contains("argon2"),
+                "GET {path} leaked"
+            );
+        }
+        let version = w
+            .archive
+            .family_file(&w.family_a)
+            .await
+            .expect("file")
+            .version
+            .to_string();
+        for (path, fields) in [
+            (
+                format!("/families/{a}/record"),
+                vec![
+                    ("form", "note"),
+                    ("version", version.as_str()),
+                    ("text", bad),
+                    ("reason", bad),
+                ],
+            ),
+            (
+                format!("/families/{a}/record"),
+                vec![("form", bad), ("version", "1")],
+            ),
+            (
+                format!("/families/{a}/record"),
+                vec![
+                    ("form", "phone"),
+                    ("version", "2"),
+                    ("person", bad),
+                    ("number", bad),
+                ],
+            ),
+            (
+                format!("/families/{a}/reveal"),
+                vec![("fact", bad), ("reason", bad)],
+            ),
+            ("/access".to_owned(), vec![("id", bad), ("reason", bad)]),
+        ] {
+            let r = c.post(&path, &fields).await;
+            assert!(r.status.as_u16() < 500, "POST {path}: {}", r.status);
+        }
+        let mut anon = Client::new(w.router.clone());
+        let r = anon.sign_in(bad, bad).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    // Everything is still there, and the notes were stored as the text they are.
+    assert_eq!(
+        w.archive
+            .list_families("3713")
+            .await
+            .expect("families")
+            .len(),
+        3
+    );
+    let file = w.archive.family_file(&w.family_a).await.expect("file");
+    assert!(file.facts.iter().any(|f| matches!(&f.value, Some(guanai_store::FactValue::Note { text }) if text == INJECTIONS[1])));
+    assert_eq!(
+        w.archive.users().await.expect("users").len(),
+        support::USERS.len()
+    );
+    w.cleanup().await;
+}
+
+async fn raw(w: &World, request: Request<Body>) -> StatusCode {
+    w.router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("response")
+        .status()
+}
+
+#[tokio::test]
+async fn malformed_oversized_and_fuzzed_requests_get_a_4xx() {
+    let w = support::sqlite().await;
+    let c = w.client("village").await;
+    let cookie = format!("guanai_session={}", c.cookie.clone().expect("cookie"));
+    let a = w.family_a.to_string();
+    let post = |path: String, content_type: &'static str, body: Vec<u8>| {
+        Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::HOST, "localhost")
+            .header(header::COOKIE, cookie.clone())
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .expect("request")
+    };
+    // A form far over the limit.
+    let huge = vec![b'a'; 2 * 1024 * 1024];
+    let s = raw(
+        &w,
+        post(
+            format!("/families/{a}/record"),
+            "application/x-www-form-urlencoded",
+            huge.clone(),
+        ),
+    )
+    .await;
+    assert!(s.is_client_error(), "oversized form: {s}");
+    let s = raw(
+        &w,
+        post("/login".into(), "application/x-www-form-urlencoded", huge),
+    )
+    .await;
+    assert!(s.is_client_error(), "oversized sign-in: {s}");
+    // Seeded random bytes as forms, as multipart and as JSON.
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..40 {
+        let len = (next() % 4096) as usize;
+        let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        for (path, ct) in [
+            (
+                format!("/families/{a}/record"),
+                "application/x-www-form-urlencoded",
+            ),
+            ("/login".to_owned(), "application/x-www-form-urlencoded"),
+            ("/import".to_owned(), "multipart/form-data; boundary=x"),
+            ("/api/v1/eval?month=2026-10".to_owned(), "application/json"),
+        ] {
+            let s = raw(&w, post(path.clone(), ct, bytes.clone())).await;
+            assert!(
+                s.is_client_error() || s.is_redirection(),
+                "round {round} {path}: {s}"
+            );
+        }
+    }
+    // Odd paths, methods and headers.
+    for path in [
+        "/families/%FF%FE",
+        "/families/%00",
+        "/payments/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/static/../Cargo.toml",
+    ] {
+        let request = Request::builder()
+            .uri(path)
+            .header(header::HOST, "localhost")
+            .header(header::COOKIE, cookie.clone())
+            .body(Body::empty())
+            .expect("request");
+        let s = raw(&w, request).await;
+        assert!(s.is_client_error(), "{path}: {s}");
+    }
+    let long = format!("/families?name={}", "王".repeat(20_000));
+    let request = Request::builder()
+        .uri(long)
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, cookie.clone())
+        .body(Body::empty())
+        .expect("request");
+    assert!(raw(&w, request).await.as_u16() < 500);
+    let request = Request::builder()
+        .method("DELETE")
+        .uri(format!("/families/{a}"))
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, cookie.clone())
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(raw(&w, request).await, StatusCode::METHOD_NOT_ALLOWED);
+    let request = Request::builder()
+        .uri("/families")
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, "guanai_session=zz; guanai_session=%%%")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(
+        raw(&w, request).await,
+        StatusCode::SEE_OTHER,
+        "a garbage cookie is no session"
+    );
+    // A cross-site form post is refused even with the right token.
+    let mut c = w.client("village").await;
+    c.get("/account").await;
+    let token = c.csrf.clone().expect("csrf");
+    let body = format!("form=note&version=1&text=x&_csrf={token}");
+    let mut request = post(
+        format!("/families/{a}/record"),
+        "application/x-www-form-urlencoded",
+        body.into_bytes(),
+    );
+    request.headers_mut().insert(
+        header::COOKIE,
+        format!("guanai_session={}", c.cookie.clone().expect("cookie"))
+            .parse()
+            .expect("cookie"),
+    );
+    request.headers_mut().insert(
+        header::ORIGIN,
+        "http://evil.example".parse().expect("origin"),
+    );
+    assert_eq!(raw(&w, request).await, StatusCode::FORBIDDEN);
+    w.cleanup().await;
+}
