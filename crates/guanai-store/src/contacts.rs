@@ -83,6 +83,39 @@ impl Archive {
         Ok(())
     }
 
+    /// The current contacts of one area (city, county, township or village), by duty.
+    pub async fn contacts_of(&self, code: &str) -> Result<Vec<Contact>, StoreError> {
+        let rows: Vec<ContactRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(
+                "SELECT c.contact_id, c.name, c.duty, a.level, c.phone, a.name FROM area_contact c JOIN area a ON a.code = c.area_code \
+                 WHERE c.area_code = $1 AND c.retired = FALSE \
+                 AND NOT EXISTS (SELECT 1 FROM area_contact n WHERE n.replaces = c.contact_id) ORDER BY c.duty",
+            )
+            .bind(code)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut out = Vec::with_capacity(rows.len());
+        for (contact_id, name, duty, level, phone, area_name) in rows {
+            let phone = match phone {
+                Some(sealed) => {
+                    let plain = self.keys().decrypt(&sealed, &phone_aad(&contact_id))?;
+                    Some(String::from_utf8_lossy(&plain).into_owned())
+                }
+                None => None,
+            };
+            out.push(Contact {
+                area_code: code.to_owned(),
+                area_name,
+                level,
+                name,
+                duty,
+                phone,
+            });
+        }
+        Ok(out)
+    }
+
     /// The current contacts for a village: its own, its township's, its county's and the city's.
     pub async fn contacts_for(&self, village: VillageCode) -> Result<Vec<Contact>, StoreError> {
         let codes = [
@@ -93,33 +126,7 @@ impl Archive {
         ];
         let mut out = Vec::new();
         for code in codes {
-            let rows: Vec<ContactRow> = on_db!(self.db(), pool => {
-                sqlx::query_as(
-                    "SELECT c.contact_id, c.name, c.duty, a.level, c.phone, a.name FROM area_contact c JOIN area a ON a.code = c.area_code \
-                     WHERE c.area_code = $1 AND c.retired = FALSE \
-                     AND NOT EXISTS (SELECT 1 FROM area_contact n WHERE n.replaces = c.contact_id) ORDER BY c.duty",
-                )
-                .bind(&code)
-                .fetch_all(pool)
-                .await?
-            });
-            for (contact_id, name, duty, level, phone, area_name) in rows {
-                let phone = match phone {
-                    Some(sealed) => {
-                        let plain = self.keys().decrypt(&sealed, &phone_aad(&contact_id))?;
-                        Some(String::from_utf8_lossy(&plain).into_owned())
-                    }
-                    None => None,
-                };
-                out.push(Contact {
-                    area_code: code.clone(),
-                    area_name,
-                    level,
-                    name,
-                    duty,
-                    phone,
-                });
-            }
+            out.extend(self.contacts_of(&code).await?);
         }
         Ok(out)
     }

@@ -524,6 +524,48 @@ impl Scoped<'_> {
         ))
     }
 
+    /// Whether an area code lies inside the user's area (volunteers and administrators have
+    /// none for this purpose).
+    pub fn covers_area(&self, code: &str) -> bool {
+        !matches!(self.user.role, Role::Volunteer | Role::Admin)
+            && crate::access::area_prefix(code).starts_with(self.user.area_prefix())
+    }
+
+    /// The contact persons of an area inside the user's (二(一)).
+    pub async fn contacts_of(
+        &self,
+        code: &str,
+    ) -> Result<Vec<crate::contacts::Contact>, StoreError> {
+        if !self.covers_area(code) {
+            return Err(StoreError::FamilyNotFound(code.to_owned()));
+        }
+        self.archive.contacts_of(code).await
+    }
+
+    /// Names an area's contact person for a duty (caseworkers, inside their area).
+    pub async fn set_contact(
+        &self,
+        code: &str,
+        name: &str,
+        duty: &str,
+        phone: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if !self.user.role.can_record() {
+            return Err(StoreError::Forbidden(
+                "只有专干可以设置联系人 / only caseworkers name contacts".into(),
+            ));
+        }
+        if !self.covers_area(code) {
+            return Err(StoreError::invalid(
+                "area",
+                format!("{code} 不在您的工作区域内 / is outside your area"),
+            ));
+        }
+        self.archive
+            .set_contact(code, name, duty, phone, &self.user.actor())
+            .await
+    }
+
     /// The audit log, newest first (inspectors and administrators).
     pub async fn audit_entries(
         &self,

@@ -209,6 +209,8 @@ texts! {
     column: "列", "Column";
     imported: "导入完成", "Imported";
     template: "下载普查模板", "Download the census template";
+    duty: "职责", "Duty";
+    set_contact: "设置联系人", "Name a contact";
     // payments and import
     newest_first: "最新在前", "newest first";
     by_month: "按月份", "by month";

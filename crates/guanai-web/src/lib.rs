@@ -29,7 +29,7 @@ pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
-    use pages::{admin, audit, auth, census, dashboard, families, payments};
+    use pages::{admin, audit, auth, census, contacts, dashboard, families, payments};
     Router::new()
         .route("/", get(dashboard::dashboard))
         .route("/login", get(auth::login_page).post(auth::login))
@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{login}", post(admin::user_action))
         .route("/audit", get(audit::audit))
+        .route("/contacts", get(contacts::contacts).post(contacts::set_contact))
         .route("/payments", get(payments::runs).post(payments::build))
         .route("/payments/payer", post(payments::payer))
         .route("/payments/{run}", get(payments::run))

@@ -434,3 +434,64 @@ async fn a_move_to_another_county_moves_the_family_into_that_countys_scope() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn contacts_are_named_inside_the_area_and_shown_on_the_family_file() {
+    both(async |w: &World| {
+        let mut county = w.client("county").await;
+        let r = county
+            .post(
+                "/contacts",
+                &[
+                    ("area", support::VILLAGE_A),
+                    ("duty", "联系人"),
+                    ("name", "韩梅"),
+                    ("phone", "0539-1234567"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = county.get(&format!("/families/{}", w.family_a)).await;
+        assert!(
+            r.body.contains("韩梅") && r.body.contains("0539-1234567"),
+            "{}",
+            r.body
+        );
+        let r = county
+            .post(
+                "/contacts",
+                &[
+                    ("area", support::VILLAGE_A),
+                    ("duty", "联系人"),
+                    ("name", "韩梅"),
+                    ("phone", "call me"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let mut other = w.client("county_b").await;
+        let r = other
+            .post(
+                "/contacts",
+                &[
+                    ("area", support::VILLAGE_A),
+                    ("duty", "联系人"),
+                    ("name", "外人"),
+                    ("phone", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("outside your area"), "{}", r.body);
+        let r = other
+            .get(&format!("/contacts?area={}", support::VILLAGE_A))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let mut inspector = w.client("inspector").await;
+        let r = inspector
+            .get(&format!("/contacts?area={}", support::VILLAGE_A))
+            .await;
+        assert!(r.body.contains("韩梅") && !r.body.contains("id=\"set-contact\""));
+    })
+    .await;
+}

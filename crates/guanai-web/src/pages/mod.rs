@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod census;
+pub mod contacts;
 pub mod dashboard;
 pub mod families;
 pub mod payments;
