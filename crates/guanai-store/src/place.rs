@@ -76,6 +76,10 @@ macro_rules! refresh_family_index {
             .bind(family)
             .execute(&mut *$tx)
             .await?;
+        let village: Option<String> = match registrations.first() {
+            Some((_, Some(json))) => Some($crate::place::village_of(json)?),
+            _ => None,
+        };
         let mut seen: Vec<&str> = Vec::new();
         for (person, json) in &identities {
             let (Some(person), Some(json)) = (person, json) else { continue };
@@ -84,11 +88,12 @@ macro_rules! refresh_family_index {
             }
             seen.push(person);
             let name = $crate::place::name_of(json)?;
-            sqlx::query("INSERT INTO person_name (person_id, family_id, name, name_key) VALUES ($1, $2, $3, $4)")
+            sqlx::query("INSERT INTO person_name (person_id, family_id, name, name_key, village_code) VALUES ($1, $2, $3, $4, $5)")
                 .bind(person)
                 .bind(family)
                 .bind(&name)
                 .bind($crate::place::name_key(&name))
+                .bind(village.as_deref())
                 .execute(&mut *$tx)
                 .await?;
         }

@@ -226,12 +226,13 @@ macro_rules! insert_families {
         let names: Vec<(&$crate::write::FamilyPlan, &($crate::model::PersonId, String))> =
             plans.iter().flat_map(|p| p.names.iter().map(move |n| (p, n))).collect();
         for chunk in names.chunks($crate::write::ROWS_PER_INSERT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO person_name (person_id, family_id, name, name_key) ");
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO person_name (person_id, family_id, name, name_key, village_code) ");
             q.push_values(chunk, |mut b, (plan, (person_id, name))| {
                 b.push_bind(person_id.as_str())
                     .push_bind(plan.family_id.as_str())
                     .push_bind(name.as_str())
-                    .push_bind($crate::place::name_key(name));
+                    .push_bind($crate::place::name_key(name))
+                    .push_bind(plan.village.as_str());
             });
             q.build().execute(&mut *$tx).await?;
         }

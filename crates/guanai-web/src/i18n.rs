@@ -89,9 +89,7 @@ texts! {
     county: "县区", "County";
     members: "家庭成员", "Members";
     sort: "排序", "Sort";
-    by_family_no: "按家庭编号", "by family no.";
-    by_village: "按村", "by village";
-    by_newest: "最新登记", "newest first";
+    by_village: "按村和家庭编号", "by village and family no.";
     descending: "倒序", "descending";
     previous: "上一页", "Previous";
     next: "下一页", "Next";

@@ -444,7 +444,7 @@ async fn a_search_returns_only_the_users_area_and_nothing_unmasked() {
     let village = token(&w, "village").await;
     let r = get(
         &w,
-        "/api/v1/families?sort=family_no&desc=true&limit=5",
+        "/api/v1/families?sort=village&desc=true&limit=5",
         Some(&village),
     )
     .await;

@@ -37,7 +37,7 @@ pub struct SearchParams {
     family_no: Option<String>,
     /// A resident ID number, exactly.
     id_number: Option<String>,
-    /// `family_no` (default), `village` or `newest`.
+    /// `village` (the only order: village, then census number).
     sort: Option<String>,
     /// `true` for descending order.
     #[param(value_type = Option<bool>)]
@@ -126,12 +126,8 @@ pub async fn search(user: ApiUser, RawQuery(raw): RawQuery) -> Result<Json<Famil
     let p: SearchParams = query(raw.as_deref())?;
     let sort = match filled(p.sort.as_deref()) {
         None => FamilySort::default(),
-        Some(s) => FamilySort::parse(&s).ok_or_else(|| {
-            ApiError::bad_request(
-                "sort",
-                format!("expected family_no, village or newest, not {s}"),
-            )
-        })?,
+        Some(s) => FamilySort::parse(&s)
+            .ok_or_else(|| ApiError::bad_request("sort", format!("expected village, not {s}")))?,
     };
     let id_number = filled(p.id_number.as_deref())
         .map(|text| {
