@@ -643,6 +643,25 @@ async fn bank_returns_that_do_not_match_change_nothing_and_failures_are_paid_onc
             a.family_balance(&family).await.expect("balance").0,
             Fen(59000)
         );
+        // Every step of the run is in the audit log, written with the step, and the chain holds.
+        let steps: Vec<String> = a
+            .audit_log()
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter(|e| e.3 == run.as_str())
+            .map(|e| e.2)
+            .collect();
+        for step in [
+            "pay.check",
+            "pay.approve",
+            "pay.export",
+            "pay.bank_return",
+            "pay.close",
+        ] {
+            assert!(steps.iter().any(|s| s == step), "{step} missing: {steps:?}");
+        }
+        assert!(a.verify_audit().await.expect("verify").is_intact());
         // November: the account has not been fixed — blocking.
         let run = built(build(a, "2026-11", None).await);
         let problems = a.problems(&run, true).await.expect("problems");

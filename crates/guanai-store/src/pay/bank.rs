@@ -358,20 +358,15 @@ impl Archive {
                 .bind(run.as_str())
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
-        });
-        self.audit(
-            actor,
-            "pay.export",
-            run.as_str(),
-            &format!(
+            let note = format!(
                 "bank files with full ID numbers and accounts: {} transfers, {} yuan, into {}",
                 out.count,
                 out.total,
                 dir.display()
-            ),
-        )
-        .await?;
+            );
+            crate::audit::append_audit!(&mut *tx, actor, "pay.export", run.as_str(), &note);
+            tx.commit().await?;
+        });
         Ok(out)
     }
 
@@ -552,16 +547,11 @@ impl Archive {
                     .execute(&mut *tx)
                     .await?;
             }
+            let note = format!("{file_name}: {} paid, {} failed", paid.len(), failed.len());
+            crate::audit::append_audit!(&mut *tx, actor, "pay.bank_return", run.as_str(), &note);
             tx.commit().await?;
             waiting.0
         });
-        self.audit(
-            actor,
-            "pay.bank_return",
-            run.as_str(),
-            &format!("{file_name}: {} paid, {} failed", paid.len(), failed.len()),
-        )
-        .await?;
         Ok(ReturnReport {
             paid: paid.len(),
             paid_total,

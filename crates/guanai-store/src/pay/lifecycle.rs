@@ -125,15 +125,9 @@ impl Archive {
                 .await?;
             }
             advance_run!(tx, run, "draft" => "checked", now, actor, "payment run {run} changed while it was being checked; try again");
+            crate::audit::append_audit!(&mut *tx, actor, "pay.check", run.as_str(), if open.is_empty() { "checked" } else { &reason });
             tx.commit().await?;
         });
-        self.audit(
-            actor,
-            "pay.check",
-            run.as_str(),
-            if open.is_empty() { "checked" } else { &reason },
-        )
-        .await?;
         Ok(())
     }
 
@@ -177,10 +171,9 @@ impl Archive {
             .execute(&mut *tx)
             .await?;
             crate::close_entry!(&mut *tx, &entry);
+            crate::audit::append_audit!(&mut *tx, actor, "pay.approve", run.as_str(), "approved");
             tx.commit().await?;
         });
-        self.audit(actor, "pay.approve", run.as_str(), "approved")
-            .await?;
         Ok(())
     }
 
@@ -278,10 +271,9 @@ impl Archive {
                 .bind(run.as_str())
                 .execute(&mut *tx)
                 .await?;
+            crate::audit::append_audit!(&mut *tx, actor, "pay.discard", run.as_str(), reason);
             tx.commit().await?;
         });
-        self.audit(actor, "pay.discard", run.as_str(), reason)
-            .await?;
         Ok(())
     }
 
@@ -309,15 +301,16 @@ impl Archive {
             });
         }
         on_db!(self.db(), pool => {
+            let mut tx = pool.begin_with(self.db().begin_write()).await?;
             sqlx::query("UPDATE pay_run SET status = 'closed', closed_at = $1, closed_by = $2 WHERE run_id = $3")
                 .bind(now_micros())
                 .bind(&actor.name)
                 .bind(run.as_str())
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            crate::audit::append_audit!(&mut *tx, actor, "pay.close", run.as_str(), "closed");
+            tx.commit().await?;
         });
-        self.audit(actor, "pay.close", run.as_str(), "closed")
-            .await?;
         Ok(())
     }
 }
