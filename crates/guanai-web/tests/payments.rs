@@ -9,19 +9,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use guanai_rules::Fen;
 use guanai_store::pay::RunId;
-use support::{Client, Reply, World};
+use support::{Client, Reply, World, both};
 
 const RUN: &str = "202610-371321-1";
-
-async fn both(check: impl AsyncFn(&World)) {
-    let w = support::sqlite().await;
-    check(&w).await;
-    w.cleanup().await;
-    if let Some(w) = support::postgres().await {
-        check(&w).await;
-        w.cleanup().await;
-    }
-}
 
 /// Posts an upload form (multipart): the CSRF token first unless `csrf` is `None`, then the file.
 async fn upload(

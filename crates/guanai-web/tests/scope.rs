@@ -3,17 +3,7 @@
 mod support;
 
 use axum::http::StatusCode;
-use support::{Client, MOTHER_A, PASSWORD, World};
-
-async fn both(check: impl AsyncFn(&World)) {
-    let w = support::sqlite().await;
-    check(&w).await;
-    w.cleanup().await;
-    if let Some(w) = support::postgres().await {
-        check(&w).await;
-        w.cleanup().await;
-    }
-}
+use support::{Client, MOTHER_A, PASSWORD, World, both};
 
 #[tokio::test]
 async fn pages_need_a_session_and_sign_in_opens_one() {

@@ -284,9 +284,4 @@ pub fn query<T: DeserializeOwned + Default>(raw: Option<&str>) -> Result<T, ApiE
     }
 }
 
-/// A query text parameter: trimmed, `None` when empty.
-pub fn filled(v: Option<&str>) -> Option<String> {
-    v.map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
+pub use crate::pages::filled;

@@ -7,7 +7,7 @@ use axum::response::Response;
 use guanai_store::{AuditEntry, AuditQuery};
 use serde::Deserialize;
 
-use super::{Chrome, beijing, render};
+use super::{Chrome, beijing, filled, render};
 use crate::state::{Signed, WebError};
 
 const PAGE_ROWS: u64 = 50;
@@ -35,20 +35,13 @@ struct AuditPage {
     verification: Option<String>,
 }
 
-fn filled(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
 pub async fn audit(signed: Signed, Query(p): Query<AuditParams>) -> Result<Response, WebError> {
     signed.require(signed.user.role.can_read_audit())?;
     let page = p.page.unwrap_or(1).clamp(1, 1_000_000);
     let query = AuditQuery {
-        actor: filled(&p.actor),
-        action_prefix: filled(&p.action),
-        target_prefix: filled(&p.target),
+        actor: filled(p.actor.as_deref()),
+        action_prefix: filled(p.action.as_deref()),
+        target_prefix: filled(p.target.as_deref()),
         offset: (page - 1) * PAGE_ROWS,
         limit: Some(PAGE_ROWS + 1),
         ..AuditQuery::default()
@@ -80,16 +73,16 @@ pub async fn audit(signed: Signed, Query(p): Query<AuditParams>) -> Result<Respo
         ("action", &p.action),
         ("target", &p.target),
     ] {
-        if let Some(v) = filled(v) {
+        if let Some(v) = filled(v.as_deref()) {
             base.append_pair(k, &v);
         }
     }
     let query_base = base.finish();
     render(&AuditPage {
         c: Chrome::new(&signed, "audit", &format!("/audit?{query_base}")),
-        actor: filled(&p.actor).unwrap_or_default(),
-        action: filled(&p.action).unwrap_or_default(),
-        target: filled(&p.target).unwrap_or_default(),
+        actor: filled(p.actor.as_deref()).unwrap_or_default(),
+        action: filled(p.action.as_deref()).unwrap_or_default(),
+        target: filled(p.target.as_deref()).unwrap_or_default(),
         page,
         entries,
         more,

@@ -19,7 +19,7 @@ use guanai_store::{
 use serde::Deserialize;
 
 use super::{
-    Chrome, beijing, beijing_micros, category_label, grant_label, render, service_label,
+    Chrome, beijing, beijing_micros, category_label, filled, grant_label, render, service_label,
     this_month, today,
 };
 use crate::i18n::Lang;
@@ -59,13 +59,6 @@ struct SearchPage {
     query_base: String,
 }
 
-fn filled(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
 pub async fn search(signed: Signed, Query(p): Query<SearchParams>) -> Result<Response, WebError> {
     signed.require(signed.user.role.sees_families())?;
     let sort = p
@@ -76,7 +69,7 @@ pub async fn search(signed: Signed, Query(p): Query<SearchParams>) -> Result<Res
     let desc = p.desc.as_deref() == Some("1");
     let page = p.page.unwrap_or(1).clamp(1, 100_000);
     let mut error = None;
-    let id_number = match filled(&p.id) {
+    let id_number = match filled(p.id.as_deref()) {
         Some(text) => match ResidentId::parse(&text, today()) {
             Ok(n) => Some(n),
             Err(e) => {
@@ -87,9 +80,9 @@ pub async fn search(signed: Signed, Query(p): Query<SearchParams>) -> Result<Res
         None => None,
     };
     let query = FamilyQuery {
-        name: filled(&p.name),
-        area: filled(&p.area),
-        family_no: filled(&p.no),
+        name: filled(p.name.as_deref()),
+        area: filled(p.area.as_deref()),
+        family_no: filled(p.no.as_deref()),
         id_number,
         sort,
         descending: desc,
@@ -123,7 +116,7 @@ pub async fn search(signed: Signed, Query(p): Query<SearchParams>) -> Result<Res
         ("no", &p.no),
         ("id", &p.id),
     ] {
-        if let Some(v) = filled(v) {
+        if let Some(v) = filled(v.as_deref()) {
             base.append_pair(k, &v);
         }
     }
@@ -131,10 +124,10 @@ pub async fn search(signed: Signed, Query(p): Query<SearchParams>) -> Result<Res
     let path = format!("/families?{query_base}");
     render(&SearchPage {
         c: Chrome::new(&signed, "families", &path),
-        name: filled(&p.name).unwrap_or_default(),
-        area: filled(&p.area).unwrap_or_default(),
-        no: filled(&p.no).unwrap_or_default(),
-        id: filled(&p.id).unwrap_or_default(),
+        name: filled(p.name.as_deref()).unwrap_or_default(),
+        area: filled(p.area.as_deref()).unwrap_or_default(),
+        no: filled(p.no.as_deref()).unwrap_or_default(),
+        id: filled(p.id.as_deref()).unwrap_or_default(),
         sort: sort.as_str(),
         desc,
         page,

@@ -84,6 +84,13 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
     .unwrap_or_else(|_| format!("{status}"))
 }
 
+/// A form or query value that says something: trimmed, and `None` when empty.
+pub fn filled(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
 /// The name of an area code (city, county, township or village), or the code itself.
 pub fn area_name(code: &str) -> String {
     static NAMES: OnceLock<HashMap<String, &'static str>> = OnceLock::new();

@@ -82,6 +82,17 @@ pub async fn postgres() -> Option<World> {
     )
 }
 
+/// Runs `check` on a SQLite world, then on a PostgreSQL one (when PostgreSQL is reachable).
+pub async fn both(check: impl AsyncFn(&World)) {
+    let w = sqlite().await;
+    check(&w).await;
+    w.cleanup().await;
+    if let Some(w) = postgres().await {
+        check(&w).await;
+        w.cleanup().await;
+    }
+}
+
 fn rand_suffix() -> u64 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
