@@ -286,16 +286,14 @@ async fn family_page(
         Visibility::Own => None,
     };
     let can_write = role.can_record() && visibility == Visibility::Own;
-    let village = file
-        .current(None)
-        .iter()
-        .rev()
-        .find_map(|f| match &f.value {
-            Some(FactValue::Registration { village, .. }) => Some(*village),
-            _ => None,
-        });
-    let members = members(&file, lang, revealed, volunteer);
+    // The records in force and the members, worked out once for the whole page.
+    let current = file.current(None);
     let people = file.people(None);
+    let village = current.iter().rev().find_map(|f| match &f.value {
+        Some(FactValue::Registration { village, .. }) => Some(*village),
+        _ => None,
+    });
+    let members = members(&people, lang, revealed, volunteer);
     let name_of = |p: &guanai_store::file::PersonView<'_>| {
         format!(
             "{} {}",
@@ -316,8 +314,7 @@ async fn family_page(
         .iter()
         .find(|p| p.relation == Relation::Child)
         .map(|p| p.person_id.to_string());
-    let current_of_kind = file
-        .current(None)
+    let current_of_kind = current
         .into_iter()
         .filter_map(|f| {
             f.value.as_ref().map(|v| {
@@ -387,9 +384,14 @@ async fn family_page(
 /// The kinds a volunteer sees: what a visit needs.
 pub(crate) const VOLUNTEER_KINDS: [&str; 4] = ["identity", "phone", "living", "death"];
 
-fn members(file: &FamilyFile, lang: Lang, revealed: &[FactId], volunteer: bool) -> Vec<MemberView> {
-    file.people(None)
-        .into_iter()
+fn members(
+    people: &[guanai_store::file::PersonView<'_>],
+    lang: Lang,
+    revealed: &[FactId],
+    volunteer: bool,
+) -> Vec<MemberView> {
+    people
+        .iter()
         .map(|p| MemberView {
             relation: relation_label(lang, p.relation),
             name: p.name().unwrap_or_default().to_owned(),
