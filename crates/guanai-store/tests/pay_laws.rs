@@ -368,6 +368,7 @@ async fn case(
             policy: &policy,
             policy_text: text,
             ledger_start: Some(month_at(0)),
+            progress: None,
         };
         if let BuildOutcome::Built(s) = a
             .build_run(&options, &Actor::new("builder"))

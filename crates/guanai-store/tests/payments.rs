@@ -143,6 +143,7 @@ async fn build(a: &Archive, month: &str, start: Option<&str>) -> Result<BuildOut
             policy: &policy,
             policy_text: text,
             ledger_start: start.map(m),
+            progress: None,
         },
         &builder(),
     )
@@ -961,6 +962,7 @@ async fn one_id_number_paid_in_two_counties_in_a_month_is_blocked() {
                     policy: &policy,
                     policy_text: text,
                     ledger_start: Some(m("2026-10")),
+                    progress: None,
                 },
                 &builder(),
             )
@@ -985,6 +987,7 @@ async fn one_id_number_paid_in_two_counties_in_a_month_is_blocked() {
                     policy: &policy,
                     policy_text: text,
                     ledger_start: None,
+                    progress: None,
                 },
                 &builder(),
             )

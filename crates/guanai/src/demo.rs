@@ -1300,6 +1300,7 @@ impl<'a> Demo<'a> {
             policy: self.policy,
             policy_text: self.policy_text,
             ledger_start: first.then_some(month),
+            progress: None,
         };
         let run = match self.archive.build_run(&options, &clerk).await? {
             BuildOutcome::Built(summary) => summary.run_id,

@@ -13,7 +13,9 @@ use guanai_forecast::{Mortality, Source, Subject};
 use guanai_rules::engine::evaluate_traced;
 use guanai_rules::explain::{Labels, Lang, Reason, render_all};
 use guanai_rules::{CountyCode, Fen, GrantKind, Month, Policy};
-use guanai_store::pay::{BuildOptions, BuildOutcome, PayError, RunId, RunSummary, account_name_zh};
+use guanai_store::pay::{
+    BuildOptions, BuildOutcome, BuildProgress, PayError, RunId, RunSummary, account_name_zh,
+};
 use guanai_store::{Archive, FamilyId};
 
 use crate::archive_cmd::{ArchiveArgs, beijing, resolve, runtime, today};
@@ -256,6 +258,19 @@ fn print_summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     Ok(())
 }
 
+/// Tells the operator on stderr where a long build has got to.
+fn tell_progress(step: BuildProgress) {
+    match step {
+        BuildProgress::Planned { families, lines } => {
+            eprintln!("已计算 {families} 户，{lines} 条发放明细；正在写入… / planned, writing");
+        }
+        BuildProgress::Written { table, rows, of } => {
+            eprintln!("写入中 {table} {rows}/{of}（未提交 / not yet committed）");
+        }
+        BuildProgress::Committed => eprintln!("已提交 / committed"),
+    }
+}
+
 pub fn pay_cmd(archive: &ArchiveArgs, command: PayCommand) -> Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
@@ -287,6 +302,7 @@ async fn pay(store: &Archive, archive: &ArchiveArgs, command: PayCommand) -> Res
                     .as_deref()
                     .map(|m| month("--ledger-start", m))
                     .transpose()?,
+                progress: Some(&tell_progress),
             };
             match store.build_run(&options, &actor).await {
                 Ok(BuildOutcome::Built(summary)) => {

@@ -34,6 +34,23 @@ pub struct BuildOptions<'a> {
     pub policy_text: &'a str,
     /// The ledger's first month, set by the first run (default: the first run's month).
     pub ledger_start: Option<Month>,
+    /// Told where a long build has got to (the command line prints it for the operator).
+    pub progress: Option<&'a (dyn Fn(BuildProgress) + Send + Sync)>,
+}
+
+/// Where a build has got to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildProgress {
+    /// Every family is planned; nothing is written yet.
+    Planned { families: usize, lines: usize },
+    /// Rows written into the run's open transaction (not yet visible to anyone).
+    Written {
+        table: &'static str,
+        rows: usize,
+        of: usize,
+    },
+    /// The transaction committed: the run exists.
+    Committed,
 }
 
 /// The result of a build.
@@ -296,6 +313,15 @@ impl Archive {
             });
         }
 
+        let tell = |step: BuildProgress| {
+            if let Some(progress) = options.progress {
+                progress(step);
+            }
+        };
+        tell(BuildProgress::Planned {
+            families: ids.len(),
+            lines: plan.lines.len(),
+        });
         // Write everything in one transaction, thousands of rows a statement.
         let line_sql = bulk::insert_sql(
             self.db(),
@@ -435,6 +461,11 @@ impl Archive {
                     .bind(json(&rows)?)
                     .execute(&mut *tx)
                     .await?;
+                tell(BuildProgress::Written {
+                    table: "pay_line",
+                    rows: ((n + 1) * bulk::ROWS).min(plan.lines.len()),
+                    of: plan.lines.len(),
+                });
             }
             for (i, l) in plan.lines.iter().enumerate() {
                 let Some(claim) = &l.claim_id else { continue };
@@ -472,6 +503,11 @@ impl Archive {
                     .bind(json(&rows)?)
                     .execute(&mut *tx)
                     .await?;
+                tell(BuildProgress::Written {
+                    table: "pay_transfer",
+                    rows: ((n + 1) * bulk::ROWS).min(plan.transfers.len()),
+                    of: plan.transfers.len(),
+                });
             }
             for (n, chunk) in plan.problems.chunks(bulk::ROWS).enumerate() {
                 let rows: Vec<_> = chunk
@@ -494,6 +530,11 @@ impl Archive {
                     .bind(json(&rows)?)
                     .execute(&mut *tx)
                     .await?;
+                tell(BuildProgress::Written {
+                    table: "pay_problem",
+                    rows: ((n + 1) * bulk::ROWS).min(plan.problems.len()),
+                    of: plan.problems.len(),
+                });
             }
             for chunk in plan.grants.chunks(1000) {
                 let mut q = sqlx::QueryBuilder::new("INSERT INTO grant_award (family_id, kind, run_id, line_no) ");
@@ -515,6 +556,7 @@ impl Archive {
             tx.commit().await?;
             run_id
         });
+        tell(BuildProgress::Committed);
         self.refresh_statistics(&["pay_line", "pay_transfer", "pay_position", "pay_problem"])
             .await?;
         Ok(BuildOutcome::Built(Box::new(plan.summary(

@@ -15,7 +15,7 @@ use std::fmt;
 use guanai_rules::Month;
 
 pub use bank::{BankFile, ExportedFiles, ReturnReport, bank_group};
-pub use build::{BuildOptions, BuildOutcome};
+pub use build::{BuildOptions, BuildOutcome, BuildProgress};
 pub use claims::{ClaimView, FuneralClaimInput, MedicalClaimInput};
 pub use ledger::{Reconciliation, StatementLine, TrialBalanceRow, account_name_zh};
 pub use query::{LineView, ProblemView, RunSummary, TransferView};

@@ -332,6 +332,7 @@ pub async fn build_run(user: ApiUser, request: Request) -> Result<Response, ApiE
         policy: state.policy(),
         policy_text: state.policy_text(),
         ledger_start,
+        progress: None,
     };
     match archive.build_run(&options, &user.user.actor()).await? {
         BuildOutcome::Built(summary) => Ok((

@@ -442,6 +442,7 @@ async fn build_run(signed: &Signed, form: &BuildForm) -> Result<Built, WebError>
         policy: state.policy(),
         policy_text: state.policy_text(),
         ledger_start,
+        progress: None,
     };
     match archive.build_run(&options, &signed.user.actor()).await {
         Ok(BuildOutcome::Built(summary)) => Ok(Built::Run(summary.run_id)),
