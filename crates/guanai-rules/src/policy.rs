@@ -1,6 +1,7 @@
 //! Policy packs: every parameter of the rules as data with start months (rates, grant amounts,
 //! ages, cut-off dates, service parameters incl. the counties' medical relief tables (二(三)) and
-//! the funeral cap (二(五)), the arrears limit of payment runs, adjustment weights), loaded from
+//! the funeral cap (二(五)), the visit frequencies (二(一)), the arrears limit of payment runs,
+//! adjustment weights), loaded from
 //! TOML and checked for consistency. Formulas live in [`crate::engine`] and [`crate::claims`];
 //! nothing here computes an entitlement.
 
@@ -255,6 +256,80 @@ pub struct ServiceParams {
     pub orphan_visits: bool,
 }
 
+/// The visit frequencies a pack may choose from: the divisors of 12, so that every period is a
+/// calendar block of the year (January–March, April–June, … for 3).
+pub const VISIT_EVERY_MONTHS: [u8; 6] = [1, 2, 3, 4, 6, 12];
+
+/// The longest holiday-visit window a pack may set, in days.
+const MAX_HOLIDAY_WINDOW_DAYS: u16 = 90;
+
+/// 二(一) visit frequencies (the notice gives none; stated defaults of the pack).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitParams {
+    /// Months per regular visit for a family with a dedicated-visitor need (a bereaved parent 60+
+    /// or chronically ill): default 1.
+    pub high_need_every_months: u8,
+    /// Months per regular visit for every other special-difficulty family: default 3.
+    pub regular_every_months: u8,
+    /// A holiday visit counts when made this many days before the festival, up to and including
+    /// its day: default 30.
+    pub holiday_window_days: u16,
+}
+
+impl Default for VisitParams {
+    /// The pack's stated defaults: monthly for a high need, quarterly otherwise, 30 days' window.
+    fn default() -> VisitParams {
+        VisitParams {
+            high_need_every_months: 1,
+            regular_every_months: 3,
+            holiday_window_days: 30,
+        }
+    }
+}
+
+impl VisitParams {
+    /// Checks the values as a pack must state them (errors name the `visits.*` key): each
+    /// frequency one of [`VISIT_EVERY_MONTHS`], the high-need one not less frequent than the
+    /// regular one, the window 1–90 days. The fields are public, so a planner given hand-built
+    /// parameters checks them here too.
+    pub fn check(&self) -> Result<(), PolicyError> {
+        for (key, every) in [
+            ("visits.high_need_every_months", self.high_need_every_months),
+            ("visits.regular_every_months", self.regular_every_months),
+        ] {
+            if !VISIT_EVERY_MONTHS.contains(&every) {
+                return Err(invalid(key, every_months_problem(every)));
+            }
+        }
+        if self.high_need_every_months > self.regular_every_months {
+            return Err(invalid(
+                "visits.high_need_every_months",
+                format!(
+                    "a family needing a dedicated visitor must be visited at least as often as any other, but {} months is longer than visits.regular_every_months = {}",
+                    self.high_need_every_months, self.regular_every_months
+                ),
+            ));
+        }
+        if !(1..=MAX_HOLIDAY_WINDOW_DAYS).contains(&self.holiday_window_days) {
+            return Err(invalid(
+                "visits.holiday_window_days",
+                window_days_problem(self.holiday_window_days),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn every_months_problem(value: impl fmt::Display) -> String {
+    format!(
+        "{value} months is not one of 1, 2, 3, 4, 6, 12 (a period must be a calendar block of the year)"
+    )
+}
+
+fn window_days_problem(value: impl fmt::Display) -> String {
+    format!("{value} days is outside 1..={MAX_HOLIDAY_WINDOW_DAYS}")
+}
+
 /// Parameters of payment runs (the notice is silent; stated defaults of the pack).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentParams {
@@ -287,6 +362,8 @@ pub struct Policy {
     pub local_rate: Vec<RateRow>,
     pub one_time: OneTimeAmounts,
     pub services: ServiceParams,
+    /// 二(一) visit frequencies; the pack's `[visits]` table, defaults when it is absent.
+    pub visits: VisitParams,
     pub payments: PaymentParams,
     pub adjustment: AdjustmentWeights,
 }
@@ -374,6 +451,9 @@ mod raw {
         services: Services,
         #[serde(default)]
         medical_relief: Vec<MedicalRelief>,
+        /// Absent in packs written before visits were planned: the stated defaults apply.
+        #[serde(default)]
+        visits: Visits,
         payments: Payments,
         adjustment: Adjustment,
     }
@@ -448,6 +528,46 @@ mod raw {
 
     fn yes() -> bool {
         true
+    }
+
+    /// `[visits]`; each key defaults on its own, so a pack may state only the one it changes.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Visits {
+        high_need_every_months: i64,
+        regular_every_months: i64,
+        holiday_window_days: i64,
+    }
+
+    impl Default for Visits {
+        fn default() -> Visits {
+            let d = VisitParams::default();
+            Visits {
+                high_need_every_months: i64::from(d.high_need_every_months),
+                regular_every_months: i64::from(d.regular_every_months),
+                holiday_window_days: i64::from(d.holiday_window_days),
+            }
+        }
+    }
+
+    /// 二(一): the TOML integers narrowed (out of range is refused by name), then
+    /// [`VisitParams::check`].
+    fn visits(v: Visits) -> Result<VisitParams, PolicyError> {
+        let every = |key: &str, value: i64| {
+            u8::try_from(value).map_err(|_| invalid(key, every_months_problem(value)))
+        };
+        let window = v.holiday_window_days;
+        let params = VisitParams {
+            high_need_every_months: every(
+                "visits.high_need_every_months",
+                v.high_need_every_months,
+            )?,
+            regular_every_months: every("visits.regular_every_months", v.regular_every_months)?,
+            holiday_window_days: u16::try_from(window)
+                .map_err(|_| invalid("visits.holiday_window_days", window_days_problem(window)))?,
+        };
+        params.check()?;
+        Ok(params)
     }
 
     #[derive(Deserialize)]
@@ -658,6 +778,7 @@ mod raw {
                 funeral_reimbursement_cap,
                 orphan_visits: s.orphan_visits,
             };
+            let visits = visits(self.visits)?;
             let limit = self.payments.arrears_limit_months;
             let payments = PaymentParams {
                 arrears_limit_months: u16::try_from(limit)
@@ -703,6 +824,7 @@ mod raw {
                 local_rate,
                 one_time,
                 services,
+                visits,
                 payments,
                 adjustment,
             })
@@ -1037,6 +1159,150 @@ mod tests {
                 .replacen("arrears_limit_months = 24", "", 1);
         let err = Policy::from_toml(&missing).expect_err("missing");
         assert!(err.to_string().contains("payments"), "{err}");
+    }
+
+    /// The pack's `[visits]` table with its three keys (and comments) removed.
+    fn without_visits() -> String {
+        let start = LINYI.find("\n# 二(一) visits:").expect("visits comment");
+        let end = LINYI
+            .find("holiday_window_days = 30\n")
+            .expect("last visits key")
+            + "holiday_window_days = 30\n".len();
+        format!("{}{}", &LINYI[..start], &LINYI[end..])
+    }
+
+    fn set_visit(key: &str, default: &str, value: &str) -> Result<Policy, PolicyError> {
+        with(&format!("{key} = {default}"), &format!("{key} = {value}"))
+    }
+
+    #[test]
+    fn the_embedded_pack_states_the_default_visit_frequencies() {
+        let p = Policy::embedded("linyi-2014").expect("pack");
+        assert_eq!(p.visits, VisitParams::default());
+        assert_eq!(
+            p.visits,
+            VisitParams {
+                high_need_every_months: 1,
+                regular_every_months: 3,
+                holiday_window_days: 30,
+            }
+        );
+    }
+
+    #[test]
+    fn a_pack_without_visits_gets_the_defaults() {
+        let text = without_visits();
+        assert!(!text.contains("[visits]"), "the table was not removed");
+        let p = Policy::from_toml(&text).expect("an older pack still loads");
+        assert_eq!(p.visits, VisitParams::default());
+    }
+
+    #[test]
+    fn a_visits_table_may_state_only_the_key_it_changes() {
+        let text = format!("{}\n[visits]\nregular_every_months = 6\n", without_visits());
+        let p = Policy::from_toml(&text).expect("partial table");
+        assert_eq!(
+            p.visits,
+            VisitParams {
+                high_need_every_months: 1,
+                regular_every_months: 6,
+                holiday_window_days: 30,
+            }
+        );
+    }
+
+    #[test]
+    fn visit_frequencies_can_be_overridden() {
+        let text = LINYI
+            .replacen(
+                "high_need_every_months = 1",
+                "high_need_every_months = 2",
+                1,
+            )
+            .replacen("regular_every_months = 3", "regular_every_months = 12", 1)
+            .replacen("holiday_window_days = 30", "holiday_window_days = 90", 1);
+        let p = Policy::from_toml(&text).expect("override");
+        assert_eq!(
+            p.visits,
+            VisitParams {
+                high_need_every_months: 2,
+                regular_every_months: 12,
+                holiday_window_days: 90,
+            }
+        );
+        let equal = set_visit("regular_every_months", "3", "1").expect("high = regular");
+        assert_eq!(equal.visits.regular_every_months, 1);
+        let shortest = set_visit("holiday_window_days", "30", "1").expect("1 day");
+        assert_eq!(shortest.visits.holiday_window_days, 1);
+    }
+
+    #[test]
+    fn visit_frequencies_must_divide_the_year() {
+        let err = set_visit("regular_every_months", "3", "5").expect_err("5");
+        assert_eq!(
+            err.to_string(),
+            "policy key `visits.regular_every_months`: 5 months is not one of 1, 2, 3, 4, 6, 12 (a period must be a calendar block of the year)"
+        );
+        for bad in ["0", "-1", "24", "256"] {
+            assert_eq!(
+                key_of(set_visit("regular_every_months", "3", bad)),
+                "visits.regular_every_months",
+                "{bad}"
+            );
+            assert_eq!(
+                key_of(set_visit("high_need_every_months", "1", bad)),
+                "visits.high_need_every_months",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_high_need_may_not_be_visited_less_often_than_a_regular_one() {
+        let err = set_visit("high_need_every_months", "1", "4").expect_err("4 > 3");
+        assert_eq!(
+            err.to_string(),
+            "policy key `visits.high_need_every_months`: a family needing a dedicated visitor must be visited at least as often as any other, but 4 months is longer than visits.regular_every_months = 3"
+        );
+    }
+
+    #[test]
+    fn the_holiday_window_is_1_to_90_days() {
+        let err = set_visit("holiday_window_days", "30", "91").expect_err("91");
+        assert_eq!(
+            err.to_string(),
+            "policy key `visits.holiday_window_days`: 91 days is outside 1..=90"
+        );
+        for bad in ["0", "-5", "70000"] {
+            assert_eq!(
+                key_of(set_visit("holiday_window_days", "30", bad)),
+                "visits.holiday_window_days",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_visit_keys_are_rejected_by_name() {
+        let err = with(
+            "holiday_window_days = 30",
+            "holiday_window_days = 30\nholiday_window_dyas = 30",
+        )
+        .expect_err("typo");
+        assert!(err.to_string().contains("holiday_window_dyas"), "{err}");
+    }
+
+    #[test]
+    fn hand_built_visit_params_are_checked_the_same_way() {
+        assert_eq!(VisitParams::default().check(), Ok(()));
+        let zero = VisitParams {
+            high_need_every_months: 0,
+            ..VisitParams::default()
+        };
+        assert_eq!(
+            zero.check().map_err(|e| e.to_string()),
+            Err("policy key `visits.high_need_every_months`: 0 months is not one of 1, 2, 3, 4, 6, 12 (a period must be a calendar block of the year)".to_owned())
+        );
     }
 
     #[test]

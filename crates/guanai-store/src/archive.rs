@@ -74,6 +74,14 @@ pub(crate) struct Encoded {
     pub key_id: Option<i64>,
 }
 
+/// Which facts a whole-archive pass reads with the family files.
+#[derive(Debug, Clone, Copy)]
+enum FileKinds {
+    All,
+    Payment,
+    Care,
+}
+
 impl Archive {
     /// Opens (and migrates) the database and seeds Linyi's areas on first use.
     pub async fn open(url: &str, keys: Keyring) -> Result<Archive, StoreError> {
@@ -384,7 +392,13 @@ impl Archive {
     /// The files of several families, read in one snapshot per chunk of 500 families (three
     /// queries a chunk, however many families); unknown ids are left out. Order follows `families`.
     pub async fn family_files(&self, families: &[FamilyId]) -> Result<Vec<FamilyFile>, StoreError> {
-        self.files(families, false).await
+        self.files(families, FileKinds::All).await
+    }
+
+    /// Family files with only the facts the visit planner's evaluation needs (illness
+    /// included), for whole-archive passes.
+    pub async fn care_files(&self, families: &[FamilyId]) -> Result<Vec<FamilyFile>, StoreError> {
+        self.files(families, FileKinds::Care).await
     }
 
     /// The files of several families with only the facts money depends on: registration,
@@ -396,25 +410,28 @@ impl Archive {
         &self,
         families: &[FamilyId],
     ) -> Result<Vec<FamilyFile>, StoreError> {
-        self.files(families, true).await
+        self.files(families, FileKinds::Payment).await
     }
 
     async fn files(
         &self,
         families: &[FamilyId],
-        payment_only: bool,
+        only: FileKinds,
     ) -> Result<Vec<FamilyFile>, StoreError> {
         // One row per chunk of families: each family's head, persons and facts aggregated as
         // JSON by the database. Handing over one value instead of a row per fact is what makes
         // whole-archive passes fast. A withdrawal has no kind: it comes along with what it
         // withdraws.
-        let (kinds, recorder) = if payment_only {
-            (
+        let (kinds, recorder) = match only {
+            FileKinds::Payment => (
                 " AND x.kind IN ('registration', 'identity', 'death', 'later_child', 'disability', 'welfare', 'bank_account', '')",
                 "'', ''",
-            )
-        } else {
-            ("", "x.recorded_by, x.reason")
+            ),
+            FileKinds::Care => (
+                " AND x.kind IN ('registration', 'identity', 'death', 'later_child', 'disability', 'welfare', 'health', '')",
+                "'', ''",
+            ),
+            FileKinds::All => ("", "x.recorded_by, x.reason"),
         };
         let sql = match &self.db {
             // SQLite builds the text by concatenation: wrapping each family's arrays in json()

@@ -20,6 +20,7 @@ pub mod pay;
 mod place;
 pub mod rotate;
 pub mod scope;
+pub mod visits;
 pub mod write;
 
 pub use archive::{Archive, FamilySummary};

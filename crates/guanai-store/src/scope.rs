@@ -102,8 +102,8 @@ type Pair = (String, String);
 
 /// The archive as one user may use it.
 pub struct Scoped<'a> {
-    archive: &'a Archive,
-    user: User,
+    pub(crate) archive: &'a Archive,
+    pub(crate) user: User,
 }
 
 impl Archive {
@@ -117,19 +117,19 @@ impl Archive {
 }
 
 /// The upper bound of a prefix range over digit codes (';' sorts right after '9').
-fn prefix_end(prefix: &str) -> String {
+pub(crate) fn prefix_end(prefix: &str) -> String {
     format!("{prefix};")
 }
 
 /// Adds the scope condition on `family f JOIN family_place p` to a query.
 macro_rules! push_scope {
     ($q:expr, $user:expr) => {{
-        let user: &User = $user;
+        let user: &$crate::access::User = $user;
         match user.role {
-            Role::Admin => {
+            $crate::access::Role::Admin => {
                 $q.push(" AND 1 = 0");
             }
-            Role::Volunteer => {
+            $crate::access::Role::Volunteer => {
                 $q.push(" AND f.family_id IN (SELECT v.family_id FROM volunteer_pairing v WHERE v.user_id = ");
                 $q.push_bind(user.user_id.clone());
                 $q.push(")");
@@ -139,11 +139,12 @@ macro_rules! push_scope {
                 $q.push(" AND p.village_code >= ");
                 $q.push_bind(prefix.clone());
                 $q.push(" AND p.village_code < ");
-                $q.push_bind(prefix_end(&prefix));
+                $q.push_bind($crate::scope::prefix_end(&prefix));
             }
         }
     }};
 }
+pub(crate) use push_scope;
 
 impl Scoped<'_> {
     pub fn user(&self) -> &User {
@@ -184,7 +185,7 @@ impl Scoped<'_> {
     }
 
     /// Fails unless the user may change this family.
-    async fn require_write(&self, family: &FamilyId) -> Result<(), StoreError> {
+    pub(crate) async fn require_write(&self, family: &FamilyId) -> Result<(), StoreError> {
         if !self.user.role.can_record() {
             return Err(StoreError::Forbidden(
                 "只有专干可以登记或更正 / only caseworkers record and correct facts".into(),
@@ -384,7 +385,7 @@ impl Scoped<'_> {
     }
 
     /// Fills in village names and members' names for a page of families.
-    async fn rows_of(
+    pub(crate) async fn rows_of(
         &self,
         rows: &[(String, String, String, String)],
     ) -> Result<Vec<FamilyRow>, StoreError> {

@@ -313,8 +313,12 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// Today in Linyi (Beijing time, UTC+8), whatever the machine's time zone: the day caseworkers
+/// date their work by.
 pub(crate) fn today() -> Date {
-    jiff::Zoned::now().date()
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date()
 }
 
 fn month_or_now(month: Option<&str>) -> Result<Month> {

@@ -17,8 +17,8 @@ use guanai_rules::explain::Lang;
 use guanai_rules::policy::{Decimal, RateTable};
 use guanai_rules::{Month, Policy, ResidentId};
 
-use crate::{archive_cmd, audit_cmd, claim_cmd, pay_cmd, web_cmd};
-use jiff::civil::Date;
+use crate::archive_cmd::today;
+use crate::{archive_cmd, audit_cmd, claim_cmd, pay_cmd, visit_cmd, web_cmd};
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +53,9 @@ enum Command {
     /// Contact persons per area and level (联系人, 二(一)).
     #[command(subcommand)]
     Contact(archive_cmd::ContactCommand),
+    /// Visits (走访, 二(一)): the year's plan, visit records, dedicated visitors, overdue lists.
+    #[command(subcommand)]
+    Visit(visit_cmd::VisitCommand),
     /// Export an area's families to .xlsx or .csv (masked unless --unmasked --reason).
     Export(archive_cmd::ExportArgs),
     /// Consistent online backup of the archive to a file.
@@ -252,11 +255,6 @@ fn parse_share(s: &str) -> Result<f64, String> {
     }
 }
 
-/// Today's date at the edge, for rejecting ID numbers born in the future.
-fn today() -> Date {
-    jiff::Zoned::now().date()
-}
-
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Eval(args) => eval(args),
@@ -268,6 +266,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(args) => archive_cmd::import_cmd(&cli.archive, args),
         Command::Family(command) => archive_cmd::family_cmd(&cli.archive, *command),
         Command::Contact(command) => archive_cmd::contact_cmd(&cli.archive, command),
+        Command::Visit(command) => visit_cmd::visit_cmd(&cli.archive, command),
         Command::Export(args) => archive_cmd::export_cmd(&cli.archive, args),
         Command::Backup { file } => archive_cmd::backup_cmd(&cli.archive, &file),
         Command::Restore { file } => archive_cmd::restore_cmd(&cli.archive, &file),

@@ -14,6 +14,8 @@
 //!    transfers held with the reason, as `pay check --hold`), approved by finance (four eyes),
 //!    exported, a bank return in which a handful of transfers fail (closed accounts), closed.
 //!    The newest run is left checked, awaiting a finance officer's approval.
+//! 4. Visits (走访, 二(一)): this year's plan, visits in most periods due so far (diligence
+//!    differs by county), needs with follow-ups, dedicated visitors for most families needing one.
 //!
 //! Every random choice comes from the seed, and every date from `today`: the same options give
 //! the same families, facts and amounts (archive ids and record times differ).
@@ -39,6 +41,7 @@ use guanai_store::pay::{
     BuildOptions, BuildOutcome, ExportedFiles, FuneralClaimInput, MedicalClaimInput, ProblemView,
     RunId, RunStatus,
 };
+use guanai_store::visits::NewVisit;
 use guanai_store::{
     Actor, Archive, FactId, FactValue, FamilyFile, FamilyId, NewFact, PersonId, Relation,
 };
@@ -121,6 +124,10 @@ pub(crate) struct DemoReport {
     pub death_flags: u64,
     /// The payment runs, oldest first.
     pub runs: Vec<DemoRun>,
+    /// This year's visit plan: periods, visits recorded, dedicated visitors named (二(一)).
+    pub visit_periods: i64,
+    pub visits: usize,
+    pub dedicated_visitors: usize,
     /// Where the census file and the bank files are, when kept.
     pub files_dir: Option<PathBuf>,
 }
@@ -220,6 +227,11 @@ pub(crate) async fn populate(
         }
     }
 
+    progress("走访计划与走访记录 / visits");
+    let (periods, visits, dedicated) = demo.visits().await?;
+    report.visit_periods = periods;
+    report.visits = visits;
+    report.dedicated_visitors = dedicated;
     report.facts_recorded = demo.facts_recorded;
     report.corrections = demo.corrections;
     report.claims = demo.claims;
@@ -739,6 +751,9 @@ impl<'a> Demo<'a> {
             claims: Vec::new(),
             death_flags: 0,
             runs: Vec::new(),
+            visit_periods: 0,
+            visits: 0,
+            dedicated_visitors: 0,
             files_dir: None,
         }
     }
@@ -775,6 +790,103 @@ impl<'a> Demo<'a> {
         }
         let days = usize::try_from(last.day() - first.day()).unwrap_or(0);
         first.saturating_add(Span::new().days(self.rng.below(days + 1) as i64))
+    }
+
+    /// 走访 (二(一)): this year's plan; visits in most periods already open (each county is
+    /// diligent to its own degree, so the overdue lists and the coverage differ), some raising
+    /// needs with a follow-up (most of those due already closed); a dedicated visitor named for
+    /// most families that need one; then the plan again, so that periods point at their visits.
+    /// Returns (periods, visits, dedicated visitors).
+    async fn visits(&mut self) -> Result<(i64, usize, usize)> {
+        const VISITORS: [&str; 4] = [
+            "村计生专干 张丽",
+            "村计生专干 王芳",
+            "乡镇计生办 孙强",
+            "村卫生室 赵医生",
+        ];
+        const FOUND: [&str; 5] = [
+            "身体尚可，情绪平稳，生活能自理",
+            "独居，生活能自理，家中整洁",
+            "患高血压，按时服药，已提醒复查",
+            "情绪低落，思念子女，陪同聊天约一小时",
+            "老两口相互照顾，邻里常来往",
+        ];
+        let holidays = guanai_care::holidays::Holidays::embedded()?;
+        let year = self.today.year();
+        let caseworker = Actor::new(STAFF.caseworker);
+        self.archive
+            .plan_visits(year, None, self.policy, holidays, &caseworker)
+            .await?;
+        let mut records: Vec<(FamilyId, NewVisit)> = Vec::new();
+        let mut dedicated = 0;
+        for h in 0..self.households.len() {
+            let family = self.households[h].family_id.clone();
+            let county: u64 = self.households[h].county.to_string().parse().unwrap_or(0);
+            // 60 % to 96 % of periods visited, by county.
+            let diligence = 60 + (county * 7 % 37) as usize;
+            let plan = self.archive.visit_plan_of(&family, year).await?;
+            for p in &plan {
+                let period = p.period;
+                if period.starts_on > self.today || self.rng.below(100) >= diligence {
+                    continue;
+                }
+                let last = period.due_on.min(self.today);
+                let days = period.starts_on.until(last).map_or(0, |s| s.get_days());
+                let on = period.starts_on.saturating_add(
+                    Span::new().days(self.rng.below(days.max(0) as usize + 1) as i64),
+                );
+                let need = self.rng.below(10) == 0;
+                records.push((
+                    family.clone(),
+                    NewVisit {
+                        visited_on: on,
+                        occasion: period.kind.occasion(),
+                        visitor: VISITORS[self.rng.below(VISITORS.len())].to_owned(),
+                        found: FOUND[self.rng.below(FOUND.len())].to_owned(),
+                        needs: if need {
+                            "希望协助办理医疗救助报销".into()
+                        } else {
+                            String::new()
+                        },
+                        follow_up: if need {
+                            "联系乡镇卫生院协助报销".into()
+                        } else {
+                            String::new()
+                        },
+                        follow_up_due: need.then(|| on.saturating_add(Span::new().days(14))),
+                    },
+                ));
+            }
+            let needs_dedicated = plan.iter().any(|p| {
+                p.period.level == guanai_care::visits::NeedLevel::High
+                    && p.period.starts_on <= self.today
+                    && self.today <= p.period.due_on
+            });
+            if needs_dedicated && self.rng.below(100) < 85 {
+                let visitor = VISITORS[self.rng.below(2)].trim_start_matches("村计生专干 ");
+                self.archive
+                    .assign_dedicated_visitor(&family, visitor, "村计生专干", &caseworker)
+                    .await?;
+                dedicated += 1;
+            }
+        }
+        let ids = self
+            .archive
+            .record_visits(&records, self.policy, self.today, &caseworker)
+            .await?;
+        for ((family, visit), id) in records.iter().zip(&ids) {
+            let closable = visit.follow_up_due.is_some_and(|due| due < self.today);
+            if closable && self.rng.below(10) < 7 {
+                self.archive
+                    .close_follow_up(family, id, "已协助办理，费用已报销", &caseworker)
+                    .await?;
+            }
+        }
+        let plan = self
+            .archive
+            .plan_visits(year, None, self.policy, holidays, &caseworker)
+            .await?;
+        Ok((plan.periods, ids.len(), dedicated))
     }
 
     fn account(&mut self) -> (String, String) {
@@ -1522,6 +1634,11 @@ impl fmt::Display for DemoReport {
             self.corrections,
             self.claims.len(),
             self.death_flags
+        )?;
+        writeln!(
+            f,
+            "  走访 / visits: 本年计划 {} 个周期，已登记走访 {} 次，专人 {} 名",
+            self.visit_periods, self.visits, self.dedicated_visitors
         )?;
         writeln!(f, "  发放批次 / payment runs:")?;
         for run in &self.runs {

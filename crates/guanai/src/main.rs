@@ -8,6 +8,7 @@ mod claim_cmd;
 mod cli;
 mod demo;
 mod pay_cmd;
+mod visit_cmd;
 mod web_cmd;
 
 use std::process::ExitCode;

@@ -84,6 +84,37 @@ async fn three_hundred_families_cover_linyi_and_three_months_of_payments_reconci
     );
     assert_eq!(report.death_flags, 1);
 
+    // Visits: a plan, most of it visited, some of it overdue, dedicated visitors named; every
+    // period due so far is either visited or overdue.
+    assert!(report.visit_periods > 300, "{report}");
+    assert!(
+        report.visits > 0 && (report.visits as i64) < report.visit_periods,
+        "{report}"
+    );
+    assert!(report.dedicated_visitors > 0, "{report}");
+    let city = guanai_store::access::User {
+        user_id: "t".into(),
+        login: "t".into(),
+        display_name: "t".into(),
+        role: guanai_store::access::Role::City,
+        area_code: "371300".into(),
+        active: true,
+    };
+    let today = jiff::civil::date(2026, 11, 30);
+    let counts = archive
+        .scoped(&city)
+        .visit_counts(today)
+        .await
+        .expect("counts");
+    let (due, done, overdue) = counts.iter().fold((0, 0, 0), |(u, d, o), c| {
+        (u + c.due, d + c.done, o + c.overdue)
+    });
+    assert!(done > 0 && overdue > 0, "visited {done}, overdue {overdue}");
+    assert!(
+        done + overdue >= due,
+        "due {due}, visited {done}, overdue {overdue}"
+    );
+
     // Two months paid, settled and closed; the current month checked, awaiting approval.
     let months: Vec<String> = report.runs.iter().map(|r| r.month.to_string()).collect();
     assert_eq!(months, ["2026-09", "2026-10", "2026-11"]);
