@@ -276,6 +276,30 @@ pub struct VisitParams {
     pub holiday_window_days: u16,
 }
 
+/// Casework parameters (issue 6). The notice sets none of them: they follow the national
+/// procedure (申请、村级初审并公示、乡镇审核、县级审批) and are stated defaults of the pack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseworkParams {
+    /// Days an application's public notice (公示) stays posted: default 7.
+    pub notice_days: u16,
+    /// The day of each year by which every enrolled parent must be re-confirmed (年度资格确认),
+    /// as (month, day): default 31 March. Payment is suspended from the next month for anyone
+    /// on the year's list not confirmed by then.
+    pub reconfirm_deadline: (i8, i8),
+    /// Days to answer a complaint or objection (异议/投诉) before it is escalated: default 15.
+    pub complaint_answer_days: u16,
+}
+
+impl Default for CaseworkParams {
+    fn default() -> CaseworkParams {
+        CaseworkParams {
+            notice_days: 7,
+            reconfirm_deadline: (3, 31),
+            complaint_answer_days: 15,
+        }
+    }
+}
+
 impl Default for VisitParams {
     /// The pack's stated defaults: monthly for a high need, quarterly otherwise, 30 days' window.
     fn default() -> VisitParams {
@@ -364,6 +388,8 @@ pub struct Policy {
     pub services: ServiceParams,
     /// 二(一) visit frequencies; the pack's `[visits]` table, defaults when it is absent.
     pub visits: VisitParams,
+    /// Casework deadlines; the pack's `[casework]` table, defaults when it is absent.
+    pub casework: CaseworkParams,
     pub payments: PaymentParams,
     pub adjustment: AdjustmentWeights,
 }
@@ -454,6 +480,9 @@ mod raw {
         /// Absent in packs written before visits were planned: the stated defaults apply.
         #[serde(default)]
         visits: Visits,
+        /// Absent in packs written before casework: the stated defaults apply.
+        #[serde(default)]
+        casework: Casework,
         payments: Payments,
         adjustment: Adjustment,
     }
@@ -548,6 +577,64 @@ mod raw {
                 holiday_window_days: i64::from(d.holiday_window_days),
             }
         }
+    }
+
+    /// `[casework]`; each key defaults on its own.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Casework {
+        notice_days: i64,
+        reconfirm_deadline: String,
+        complaint_answer_days: i64,
+    }
+
+    impl Default for Casework {
+        fn default() -> Casework {
+            let d = CaseworkParams::default();
+            Casework {
+                notice_days: i64::from(d.notice_days),
+                reconfirm_deadline: format!(
+                    "{:02}-{:02}",
+                    d.reconfirm_deadline.0, d.reconfirm_deadline.1
+                ),
+                complaint_answer_days: i64::from(d.complaint_answer_days),
+            }
+        }
+    }
+
+    /// Casework parameters: days in 1–90 (notice) and 1–180 (complaints), the deadline a day of
+    /// the year written MM-DD (29 February is refused: it is not in every year).
+    fn casework(c: Casework) -> Result<CaseworkParams, PolicyError> {
+        let days = |key: &str, value: i64, max: i64| {
+            u16::try_from(value)
+                .ok()
+                .filter(|v| (1..=max).contains(&i64::from(*v)))
+                .ok_or_else(|| invalid(key, format!("{value} days is outside 1..={max}")))
+        };
+        let deadline = {
+            let text = c.reconfirm_deadline.as_str();
+            let bad = || {
+                invalid(
+                    "casework.reconfirm_deadline",
+                    format!("{text:?} is not a day of every year written MM-DD, e.g. \"03-31\""),
+                )
+            };
+            let (m, d) = text.split_once('-').ok_or_else(bad)?;
+            let (m, d): (i8, i8) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+            if text.len() != 5 || (m, d) == (2, 29) || Date::new(2001, m, d).is_err() {
+                return Err(bad());
+            }
+            (m, d)
+        };
+        Ok(CaseworkParams {
+            notice_days: days("casework.notice_days", c.notice_days, 90)?,
+            reconfirm_deadline: deadline,
+            complaint_answer_days: days(
+                "casework.complaint_answer_days",
+                c.complaint_answer_days,
+                180,
+            )?,
+        })
     }
 
     /// 二(一): the TOML integers narrowed (out of range is refused by name), then
@@ -779,6 +866,7 @@ mod raw {
                 orphan_visits: s.orphan_visits,
             };
             let visits = visits(self.visits)?;
+            let casework = casework(self.casework)?;
             let limit = self.payments.arrears_limit_months;
             let payments = PaymentParams {
                 arrears_limit_months: u16::try_from(limit)
@@ -825,6 +913,7 @@ mod raw {
                 one_time,
                 services,
                 visits,
+                casework,
                 payments,
                 adjustment,
             })
@@ -1352,5 +1441,56 @@ mod tests {
             Decimal::parse("0.081").map(|d| d.to_string()),
             Some("0.081".into())
         );
+    }
+
+    /// The pack with its `[casework]` keys replaced by `table`.
+    fn with_casework(table: &str) -> Result<Policy, PolicyError> {
+        let start = LINYI.find("[casework]").expect("casework table");
+        let end = LINYI[start..]
+            .find("complaint_answer_days = 15\n")
+            .map(|i| start + i + "complaint_answer_days = 15\n".len())
+            .expect("last casework key");
+        Policy::from_toml(&format!("{}{table}{}", &LINYI[..start], &LINYI[end..]))
+    }
+
+    #[test]
+    fn casework_parameters_default_and_are_checked_by_name() {
+        let p = Policy::from_toml(LINYI).expect("pack");
+        assert_eq!(p.casework, CaseworkParams::default());
+        assert_eq!(p.casework.reconfirm_deadline, (3, 31));
+        let absent = with_casework("").expect("no table");
+        assert_eq!(absent.casework, CaseworkParams::default());
+        let set = with_casework("[casework]\nnotice_days = 5\nreconfirm_deadline = \"06-30\"\n")
+            .expect("override");
+        assert_eq!(
+            (
+                set.casework.notice_days,
+                set.casework.reconfirm_deadline,
+                set.casework.complaint_answer_days
+            ),
+            (5, (6, 30), 15)
+        );
+        for (table, key) in [
+            ("[casework]\nnotice_days = 0\n", "casework.notice_days"),
+            ("[casework]\nnotice_days = 91\n", "casework.notice_days"),
+            (
+                "[casework]\ncomplaint_answer_days = -1\n",
+                "casework.complaint_answer_days",
+            ),
+            (
+                "[casework]\nreconfirm_deadline = \"02-29\"\n",
+                "casework.reconfirm_deadline",
+            ),
+            (
+                "[casework]\nreconfirm_deadline = \"3-31\"\n",
+                "casework.reconfirm_deadline",
+            ),
+            (
+                "[casework]\nreconfirm_deadline = \"04-31\"\n",
+                "casework.reconfirm_deadline",
+            ),
+        ] {
+            assert_eq!(key_of(with_casework(table)), key, "{table}");
+        }
     }
 }

@@ -24,6 +24,17 @@ pub struct ImportOptions {
     /// Load the good families even when some rows are bad.
     pub partial: bool,
     pub actor: Actor,
+    /// New families come in as applications (申请, issue 6), not enrolled: each gets an
+    /// application awaiting the village check, and no run pays it until one is approved.
+    pub applications: Option<ApplicationsFrom>,
+}
+
+/// The application every family of an import opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationsFrom {
+    pub applied_on: jiff::civil::Date,
+    /// The evidence received with the applications (e.g. 申请表、户口簿、独生子女证).
+    pub evidence: String,
 }
 
 /// What an import did.
@@ -160,6 +171,34 @@ where
             }
             // 4. Write the batch.
             crate::insert_families!(&mut *tx, &plans, &options.actor, reason, now_micros());
+            if let Some(from) = &options.applications {
+                let now = now_micros();
+                for plan in &plans {
+                    let id = format!("A{:032x}", rand::random::<u128>());
+                    sqlx::query(
+                        "INSERT INTO application (application_id, family_id, status, applied_on, applicant, appealed, version, created_at, created_by) \
+                         VALUES ($1, $2, 'applied', $3, '见申请表 / per the application form', FALSE, 1, $4, $5)",
+                    )
+                    .bind(&id)
+                    .bind(plan.family_id.as_str())
+                    .bind(from.applied_on.to_string())
+                    .bind(now)
+                    .bind(&options.actor.name)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO application_step (application_id, step_no, step, decision, evidence, reason, on_date, actor, at) \
+                         VALUES ($1, 1, 'apply', '', $2, '', $3, $4, $5)",
+                    )
+                    .bind(&id)
+                    .bind(from.evidence.trim())
+                    .bind(from.applied_on.to_string())
+                    .bind(&options.actor.name)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             report.added += plans.len();
             uncommitted += plans.len();
             if options.partial && !plans.is_empty() {

@@ -9,6 +9,7 @@ mod areas;
 pub mod audit;
 pub mod backup;
 mod bulk;
+pub mod casework;
 pub mod contacts;
 pub mod db;
 pub mod error;

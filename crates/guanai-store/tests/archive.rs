@@ -1031,6 +1031,7 @@ async fn import_file(
     let options = guanai_store::import::ImportOptions {
         partial,
         actor: Actor::new("普查"),
+        applications: None,
     };
     guanai_store::import::import(a, reader, || 0, &options, |_| {})
         .await

@@ -271,6 +271,7 @@ async fn a_census_import_writes_one_entry_per_transaction() {
         let options = guanai_store::import::ImportOptions {
             partial: false,
             actor: Actor::new("普查"),
+            applications: None,
         };
         let report = guanai_store::import::import(a, reader, || 0, &options, |_| {})
             .await

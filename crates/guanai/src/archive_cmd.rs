@@ -247,6 +247,14 @@ pub struct ImportArgs {
     /// Where to write the row errors (.xlsx or .csv; default: FILE.errors.csv next to the input).
     #[arg(long)]
     errors: Option<PathBuf>,
+    /// The new families are applications (申请), received on this day (YYYY-MM-DD): each awaits
+    /// the village check, public notice, township review and county approval, and no payment run
+    /// pays it before. Without it, families are enrolled as the census lists them.
+    #[arg(long, value_name = "DATE", requires = "evidence")]
+    as_applications: Option<String>,
+    /// The evidence received with the applications (with --as-applications).
+    #[arg(long)]
+    evidence: Option<String>,
 }
 
 #[derive(Args)]
@@ -522,9 +530,24 @@ pub fn import_cmd(archive: &ArchiveArgs, args: ImportArgs) -> Result<ExitCode> {
     let rt = runtime()?;
     let report = rt.block_on(async {
         let store = archive.open().await?;
+        let applications = match &args.as_applications {
+            Some(day) => Some(guanai_store::import::ApplicationsFrom {
+                applied_on: guanai_rules::parse_date(day)
+                    .map_err(|e| anyhow::anyhow!("--as-applications: {e}"))
+                    .and_then(|d| {
+                        if d > today() {
+                            anyhow::bail!("--as-applications: {d} is after today")
+                        }
+                        Ok(d)
+                    })?,
+                evidence: args.evidence.clone().unwrap_or_default(),
+            }),
+            None => None,
+        };
         let options = ImportOptions {
             partial: args.partial,
             actor: archive.actor(),
+            applications,
         };
         let rows = std::cell::Cell::new(0usize);
         let counted = CountingReader {

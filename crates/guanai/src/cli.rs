@@ -18,7 +18,7 @@ use guanai_rules::policy::{Decimal, RateTable};
 use guanai_rules::{Month, Policy, ResidentId};
 
 use crate::archive_cmd::today;
-use crate::{archive_cmd, audit_cmd, claim_cmd, pay_cmd, visit_cmd, web_cmd};
+use crate::{archive_cmd, audit_cmd, case_cmd, claim_cmd, pay_cmd, visit_cmd, web_cmd};
 
 #[derive(Parser)]
 #[command(
@@ -56,6 +56,12 @@ enum Command {
     /// Visits (走访, 二(一)): the year's plan, visit records, dedicated visitors, overdue lists.
     #[command(subcommand)]
     Visit(visit_cmd::VisitCommand),
+    /// Applications (申请): village check, public notice (公示), township review, county approval, appeal.
+    #[command(subcommand)]
+    Case(Box<case_cmd::CaseCommand>),
+    /// Annual re-confirmation (年度资格确认) of enrolled parents.
+    #[command(subcommand)]
+    Confirm(case_cmd::ConfirmCommand),
     /// Export an area's families to .xlsx or .csv (masked unless --unmasked --reason).
     Export(archive_cmd::ExportArgs),
     /// Consistent online backup of the archive to a file.
@@ -267,6 +273,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Family(command) => archive_cmd::family_cmd(&cli.archive, *command),
         Command::Contact(command) => archive_cmd::contact_cmd(&cli.archive, command),
         Command::Visit(command) => visit_cmd::visit_cmd(&cli.archive, command),
+        Command::Case(command) => case_cmd::case_cmd(&cli.archive, *command),
+        Command::Confirm(command) => case_cmd::confirm_cmd(&cli.archive, command),
         Command::Export(args) => archive_cmd::export_cmd(&cli.archive, args),
         Command::Backup { file } => archive_cmd::backup_cmd(&cli.archive, &file),
         Command::Restore { file } => archive_cmd::restore_cmd(&cli.archive, &file),

@@ -180,6 +180,7 @@ pub(crate) async fn populate(
         &ImportOptions {
             partial: false,
             actor: Actor::new(STAFF.census),
+            applications: None,
         },
         |_| {},
     )

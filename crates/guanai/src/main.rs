@@ -4,6 +4,7 @@
 
 mod archive_cmd;
 mod audit_cmd;
+mod case_cmd;
 mod claim_cmd;
 mod cli;
 mod demo;

@@ -214,6 +214,11 @@ struct ChunkState {
     blind: HashMap<String, [u8; 32]>,
     /// Approved claims not yet in a run, by family.
     claims: HashMap<String, Vec<super::ClaimView>>,
+    /// Families with applications of which none is approved yet: not enrolled, not paid.
+    pending: HashMap<String, String>,
+    /// Parents on a re-confirmation list not confirmed: nothing more is paid for the months from
+    /// the one after the deadline (the earliest such month, and the deadline).
+    suspended: HashMap<String, (Month, String)>,
 }
 
 impl Archive {
@@ -669,6 +674,12 @@ impl Archive {
                 "",
                 "person_lookup WHERE family_id IN",
             ),
+            agg("family_id, status", "", "application WHERE family_id IN"),
+            agg(
+                "r.person_id, c.deadline",
+                "",
+                "reconfirm_roster r JOIN reconfirm_campaign c ON c.year = r.year WHERE r.confirmed_on IS NULL AND r.family_id IN",
+            ),
         ];
         // SQLite joins the arrays' text (json() around each would parse it again); PostgreSQL
         // builds a JSON value.
@@ -683,6 +694,8 @@ impl Archive {
             Vec<(String, String, String)>,
             Vec<(String, String)>,
             Vec<(String, String, Option<String>, String)>,
+            Vec<(String, String)>,
+            Vec<(String, String)>,
             Vec<(String, String)>,
         );
         let json: (String,) = on_db!(self.db(), pool => {
@@ -704,11 +717,32 @@ impl Archive {
             q.push(" AS TEXT)");
             q.build_query_as().fetch_one(pool).await?
         });
-        let (booked, balances, awards, flags, transfers, blind): State =
+        let (booked, balances, awards, flags, transfers, blind, applications, unconfirmed): State =
             serde_json::from_str(&json.0).map_err(|e| {
                 PayError::Invalid(format!("payment state of a chunk of families: {e}"))
             })?;
         state.booked = booked.into_iter().collect();
+        let mut approved = std::collections::HashSet::new();
+        for (family, status) in applications {
+            if status == "approved" {
+                approved.insert(family);
+            } else {
+                state.pending.insert(family, status);
+            }
+        }
+        state.pending.retain(|family, _| !approved.contains(family));
+        for (person, deadline) in unconfirmed {
+            let from = guanai_rules::parse_date(&deadline)
+                .map(|d| Month::of(d).next())
+                .map_err(|e| PayError::Invalid(format!("re-confirmation deadline: {e}")))?;
+            let entry = state
+                .suspended
+                .entry(person)
+                .or_insert((from, deadline.clone()));
+            if from < entry.0 {
+                *entry = (from, deadline);
+            }
+        }
         state.balances = balances.into_iter().collect();
         state.awards = awards.into_iter().map(|(f, k, r)| ((f, k), r)).collect();
         for (person, reported) in flags {
@@ -942,6 +976,42 @@ fn plan_family(
             None => true,
         }
     });
+
+    // Casework gates (issue 6): an application not yet approved pays nothing; a parent not
+    // re-confirmed by the deadline is paid nothing more from the month after it. Recoveries stay:
+    // money not due is recovered whatever the casework says. What is held back now is due again,
+    // as arrears, in the first run after the approval or the confirmation.
+    if let Some(status) = state.pending.get(family_id) {
+        let held = lines.iter().filter(|l| l.due > l.booked).count();
+        lines.retain(|l| l.due <= l.booked);
+        if held > 0 {
+            let status = crate::casework::Status::parse(status).map_or("?", |s| s.as_zh());
+            plan.problems.push(problem(
+                "enrolment_pending",
+                None,
+                format!("申请尚未批准（{status}），{held} 条应发款项暂不发放"),
+                false,
+            ));
+        }
+    }
+    let mut withheld: Vec<(String, Month, String)> = Vec::new();
+    lines.retain(|l| match state.suspended.get(&l.person) {
+        Some((from, deadline)) if l.for_month >= *from && l.due > l.booked => {
+            if !withheld.iter().any(|(p, _, _)| *p == l.person) {
+                withheld.push((l.person.clone(), *from, deadline.clone()));
+            }
+            false
+        }
+        _ => true,
+    });
+    for (person, from, deadline) in withheld {
+        plan.problems.push(problem(
+            "reconfirm_missing",
+            Some(&person),
+            format!("未在 {deadline} 前完成年度资格确认，自 {from} 起暂停发放，确认后补发"),
+            false,
+        ));
+    }
 
     // Approved claims (二(三) medical relief, 二(五) funeral reimbursement), paid by county finance.
     let mut claim_ids: HashMap<usize, String> = HashMap::new();

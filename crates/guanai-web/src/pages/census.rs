@@ -219,6 +219,7 @@ pub async fn upload(
         let options = ImportOptions {
             partial: false,
             actor: signed.user.actor(),
+            applications: None,
         };
         let report = import(
             signed.state().gate(),

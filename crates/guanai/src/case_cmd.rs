@@ -1,0 +1,616 @@
+//! `guanai case …` and `guanai confirm …`: applications from the request to enrolment (村级初审、
+//! 张榜公示、乡镇审核、县级审批, one appeal) and the annual re-confirmation (年度资格确认) on the
+//! command line. The operator (`--operator`) is the person deciding: one person decides one step
+//! of an application. A step out of order, or any refused input, exits 1 with the reason.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow};
+use clap::{Args, Subcommand};
+use guanai_rules::parse_date;
+use guanai_store::StoreError;
+use guanai_store::access::{Role, User};
+use guanai_store::casework::{Application, Decision, Status, Step};
+use jiff::civil::Date;
+
+use crate::archive_cmd::{ArchiveArgs, resolve, runtime, today};
+use crate::cli::PolicyChoice;
+
+#[derive(Subcommand)]
+pub enum CaseCommand {
+    /// Record a family's application (the family's request, or from the census).
+    Apply {
+        /// Family id or a member's resident ID number.
+        #[arg(long)]
+        family: String,
+        /// The day the application was received (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Who applied (name, relation).
+        #[arg(long)]
+        applicant: String,
+        /// The documents seen (申请表、户口簿、独生子女证、死亡证明 …).
+        #[arg(long)]
+        evidence: String,
+    },
+    /// The village's first check (村级初审).
+    Check(DecisionArgs),
+    /// Post the public notice (张榜公示) of a checked application.
+    Notice {
+        #[arg(long)]
+        application: String,
+        /// The first day of the notice (default: today).
+        #[arg(long)]
+        from: Option<String>,
+        #[command(flatten)]
+        policy: PolicyChoice,
+    },
+    /// Record an objection raised during the notice (公示异议).
+    Object {
+        #[arg(long)]
+        application: String,
+        /// The day it was raised (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Who raised it, kept general for their privacy (e.g. 邻居).
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        content: String,
+    },
+    /// Resolve an objection: upheld, or dismissed, with the reason.
+    Resolve {
+        #[arg(long)]
+        objection: String,
+        #[arg(
+            long,
+            conflicts_with = "dismissed",
+            required_unless_present = "dismissed"
+        )]
+        upheld: bool,
+        #[arg(long)]
+        dismissed: bool,
+        #[arg(long)]
+        resolution: String,
+    },
+    /// The township's review (乡镇审核), after the notice has ended.
+    Review(DecisionArgs),
+    /// The county's approval (县级审批): enrolled from the month the rules give.
+    Approve(DecisionArgs),
+    /// The family's appeal of a rejection (once).
+    Appeal {
+        #[arg(long)]
+        application: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// An application's steps, objections and state.
+    Show { application: String },
+    /// Applications of an area: open ones, or those with a status.
+    List {
+        /// A county, township or village code (default: the whole city).
+        #[arg(long)]
+        area: Option<String>,
+        /// applied, checked, notice, reviewed, approved or rejected (default: every open one).
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Applications of a family.
+    Family { family: String },
+    /// The printable public notice of an area: names masked.
+    NoticeList {
+        /// A county, township or village code (default: the whole city).
+        #[arg(long)]
+        area: Option<String>,
+        /// The day (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+#[derive(Args)]
+pub struct DecisionArgs {
+    #[arg(long)]
+    application: String,
+    /// Passed (the default) or rejected (needs --reason).
+    #[arg(long)]
+    reject: bool,
+    /// What was seen (required to pass).
+    #[arg(long, default_value = "")]
+    evidence: String,
+    /// Why (required to reject).
+    #[arg(long, default_value = "")]
+    reason: String,
+    /// The day of the decision (default: today; not after today).
+    #[arg(long)]
+    date: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum ConfirmCommand {
+    /// Open a year's re-confirmation: every parent paid this month goes on the list.
+    Open {
+        #[arg(long)]
+        year: i16,
+        #[command(flatten)]
+        policy: PolicyChoice,
+    },
+    /// Confirm a parent (alive, no later child, still in the area) for a year.
+    Parent {
+        #[arg(long)]
+        year: i16,
+        /// The parent (person id, P…).
+        #[arg(long)]
+        person: String,
+        /// The day of the confirmation (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// The year's list for an area, with who is confirmed.
+    List {
+        #[arg(long)]
+        year: i16,
+        #[arg(long)]
+        area: Option<String>,
+        /// Only those not confirmed yet.
+        #[arg(long)]
+        open: bool,
+    },
+}
+
+fn day(field: &str, text: Option<&str>) -> Result<Date> {
+    match text {
+        Some(t) => parse_date(t).map_err(|e| anyhow!("{field}: {e}")),
+        None => Ok(today()),
+    }
+}
+
+/// A refusal the operator can act on exits 1 with its reason; anything else is an error.
+fn refused(e: StoreError) -> Result<ExitCode> {
+    match e {
+        StoreError::Invalid { .. } | StoreError::FamilyNotFound(_) => {
+            eprintln!("guanai: {e}");
+            Ok(ExitCode::from(1))
+        }
+        other => Err(other.into()),
+    }
+}
+
+/// The command line works for the whole city (or the area asked for) when listing.
+fn operator(area: &str) -> User {
+    User {
+        user_id: "cli".into(),
+        login: "cli".into(),
+        display_name: "command line".into(),
+        role: Role::City,
+        area_code: area.to_owned(),
+        active: true,
+    }
+}
+
+fn known_area(area: &str) -> Result<()> {
+    if guanai_rules::area::all_areas()
+        .iter()
+        .any(|a| a.code == area)
+    {
+        Ok(())
+    } else {
+        Err(anyhow!("--area: {area} is not a Linyi area code"))
+    }
+}
+
+fn show(out: &mut dyn Write, a: &Application) -> io::Result<()> {
+    writeln!(
+        out,
+        "申请 {}  家庭 {}  {}（{}）  申请人 {}  {}",
+        a.application_id,
+        a.family_id,
+        a.status.as_zh(),
+        a.status.as_str(),
+        a.applicant,
+        a.applied_on
+    )?;
+    if let (Some(from), Some(until)) = (a.notice_from, a.notice_until) {
+        writeln!(out, "公示期 {from} 至 {until}")?;
+    }
+    for s in &a.steps {
+        let decision = match s.decision {
+            Some(Decision::Pass) => "通过",
+            Some(Decision::Reject) => "不通过",
+            None => "",
+        };
+        writeln!(
+            out,
+            "  {}  {} {decision}  {}{}{}  {}",
+            s.on_date,
+            s.step.as_zh(),
+            s.evidence,
+            if s.reason.is_empty() {
+                ""
+            } else {
+                "  理由："
+            },
+            s.reason,
+            s.actor
+        )?;
+    }
+    for o in &a.objections {
+        let state = match &o.resolved {
+            Some((true, r, by)) => format!("异议成立：{r}（{by}）"),
+            Some((false, r, by)) => format!("异议不成立：{r}（{by}）"),
+            None => "待处理".to_owned(),
+        };
+        writeln!(
+            out,
+            "  异议 {} {} {}：{} — {state}",
+            o.objection_id, o.raised_on, o.raised_by, o.content
+        )?;
+    }
+    match a.next_step() {
+        Some(next) => writeln!(out, "下一步：{}", next.as_zh()),
+        None => writeln!(out, "已办结"),
+    }
+}
+
+pub fn case_cmd(archive: &ArchiveArgs, command: CaseCommand) -> Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = archive.open().await?;
+        let code = case(&store, archive, command).await;
+        store.db().close().await;
+        code
+    })
+}
+
+async fn decide(
+    store: &guanai_store::Archive,
+    archive: &ArchiveArgs,
+    step: Step,
+    args: DecisionArgs,
+    out: &mut dyn Write,
+) -> Result<ExitCode> {
+    let version = match store.application(&args.application).await {
+        Ok(a) => a.version,
+        Err(e) => return refused(e),
+    };
+    let on = day("--date", args.date.as_deref())?;
+    if on > today() {
+        eprintln!("guanai: --date: {on} is after today");
+        return Ok(ExitCode::from(1));
+    }
+    let decision = if args.reject {
+        Decision::Reject
+    } else {
+        Decision::Pass
+    };
+    match store
+        .decide(
+            &args.application,
+            version,
+            step,
+            decision,
+            &args.evidence,
+            &args.reason,
+            on,
+            &archive.actor(),
+        )
+        .await
+    {
+        Ok(status) => {
+            writeln!(
+                out,
+                "{}：{} → {}",
+                step.as_zh(),
+                args.application,
+                status.as_zh()
+            )?;
+            if status == Status::Approved {
+                writeln!(
+                    out,
+                    "已纳入扶助；下一次发放批次按规则补发应发款项 / enrolled: the next payment run pays what is due"
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => refused(e),
+    }
+}
+
+async fn case(
+    store: &guanai_store::Archive,
+    archive: &ArchiveArgs,
+    command: CaseCommand,
+) -> Result<ExitCode> {
+    let actor = archive.actor();
+    let mut out = io::stdout().lock();
+    match command {
+        CaseCommand::Apply {
+            family,
+            date,
+            applicant,
+            evidence,
+        } => {
+            let family = resolve(store, &family).await?;
+            let on = day("--date", date.as_deref())?;
+            match store
+                .apply(&family, on, &applicant, &evidence, today(), &actor)
+                .await
+            {
+                Ok(id) => {
+                    writeln!(out, "已受理申请 {id}（{family}），待村级初审")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        CaseCommand::Check(args) => {
+            decide(store, archive, Step::VillageCheck, args, &mut out).await
+        }
+        CaseCommand::Review(args) => {
+            decide(store, archive, Step::TownshipReview, args, &mut out).await
+        }
+        CaseCommand::Approve(args) => {
+            decide(store, archive, Step::CountyApproval, args, &mut out).await
+        }
+        CaseCommand::Notice {
+            application,
+            from,
+            policy,
+        } => {
+            let policy = policy.load()?;
+            let from = day("--from", from.as_deref())?;
+            let version = match store.application(&application).await {
+                Ok(a) => a.version,
+                Err(e) => return refused(e),
+            };
+            match store
+                .post_notice(&application, version, from, &policy, today(), &actor)
+                .await
+            {
+                Ok(until) => {
+                    writeln!(out, "已公示 {application}：{from} 至 {until}")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        CaseCommand::Object {
+            application,
+            date,
+            by,
+            content,
+        } => {
+            let on = day("--date", date.as_deref())?;
+            match store
+                .record_objection(&application, on, &by, &content, today(), &actor)
+                .await
+            {
+                Ok(id) => {
+                    writeln!(out, "已登记异议 {id}")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        CaseCommand::Resolve {
+            objection,
+            upheld,
+            dismissed: _,
+            resolution,
+        } => match store
+            .resolve_objection(&objection, upheld, &resolution, today(), &actor)
+            .await
+        {
+            Ok(()) => {
+                writeln!(
+                    out,
+                    "异议 {objection}：{}",
+                    if upheld { "成立" } else { "不成立" }
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => refused(e),
+        },
+        CaseCommand::Appeal {
+            application,
+            reason,
+        } => {
+            let version = match store.application(&application).await {
+                Ok(a) => a.version,
+                Err(e) => return refused(e),
+            };
+            match store
+                .appeal(&application, version, &reason, today(), &actor)
+                .await
+            {
+                Ok(status) => {
+                    writeln!(out, "已受理申诉，申请回到“{}”", status.as_zh())?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        CaseCommand::Show { application } => match store.application(&application).await {
+            Ok(a) => {
+                show(&mut out, &a)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => refused(e),
+        },
+        CaseCommand::List { area, status } => {
+            let area = area.unwrap_or_else(|| "371300".to_owned());
+            known_area(&area)?;
+            let status = status
+                .as_deref()
+                .map(|s| Status::parse(s).ok_or_else(|| anyhow!("--status: unknown status {s}")))
+                .transpose()?;
+            let user = operator(&area);
+            let page = store.scoped(&user).applications(status, 0, 200).await?;
+            writeln!(out, "申请\t家庭\t村\t状态\t申请日期")?;
+            for (a, village) in &page.rows {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    a.application_id,
+                    a.family_id,
+                    village,
+                    a.status.as_zh(),
+                    a.applied_on
+                )?;
+            }
+            writeln!(
+                out,
+                "共 {} 件{}",
+                page.rows.len(),
+                if page.more {
+                    "（只显示前 200 件）"
+                } else {
+                    ""
+                }
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCommand::Family { family } => {
+            let family = resolve(store, &family).await?;
+            let enrolment = store.enrolment(&family).await?;
+            writeln!(
+                out,
+                "{family}：{}",
+                match &enrolment {
+                    guanai_store::casework::Enrolment::Census => "普查在册".to_owned(),
+                    guanai_store::casework::Enrolment::Approved(id) =>
+                        format!("已批准纳入（{id}）"),
+                    guanai_store::casework::Enrolment::Pending(s) =>
+                        format!("未纳入：{}", s.as_zh()),
+                }
+            )?;
+            for a in store.applications_of(&family).await? {
+                show(&mut out, &a)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCommand::NoticeList { area, date } => {
+            let area = area.unwrap_or_else(|| "371300".to_owned());
+            known_area(&area)?;
+            let on = day("--date", date.as_deref())?;
+            let user = operator(&area);
+            let lines = store.scoped(&user).notice_list(on).await?;
+            writeln!(
+                out,
+                "计划生育特殊困难家庭扶助对象公示（{on}）\n村\t家庭编号\t姓名\t公示期"
+            )?;
+            for l in &lines {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{} 至 {}",
+                    guanai_rules::VillageCode::parse(&l.village_code)
+                        .map(|v| v.name().to_owned())
+                        .unwrap_or_else(|_| l.village_code.clone()),
+                    l.family_no,
+                    l.masked_names.join("、"),
+                    l.notice_from,
+                    l.notice_until
+                )?;
+            }
+            writeln!(
+                out,
+                "共 {} 户。对公示内容有异议的，请在公示期内向村（居）委会或乡镇（街道）计生办反映。",
+                lines.len()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub fn confirm_cmd(archive: &ArchiveArgs, command: ConfirmCommand) -> Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = archive.open().await?;
+        let code = confirm(&store, archive, command).await;
+        store.db().close().await;
+        code
+    })
+}
+
+async fn confirm(
+    store: &guanai_store::Archive,
+    archive: &ArchiveArgs,
+    command: ConfirmCommand,
+) -> Result<ExitCode> {
+    let actor = archive.actor();
+    let mut out = io::stdout().lock();
+    match command {
+        ConfirmCommand::Open { year, policy } => {
+            let policy = policy.load()?;
+            match store
+                .open_reconfirmation(year, &policy, today(), &actor)
+                .await
+            {
+                Ok(c) => {
+                    writeln!(
+                        out,
+                        "{year} 年度资格确认已开始：{} 名扶助对象，截止 {}；逾期未确认者自次月起暂停发放",
+                        c.persons, c.deadline
+                    )?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        ConfirmCommand::Parent {
+            year,
+            person,
+            date,
+            note,
+        } => {
+            let on = day("--date", date.as_deref())?;
+            match store
+                .confirm_parent(year, &person, on, &note, today(), &actor)
+                .await
+            {
+                Ok(()) => {
+                    writeln!(out, "已确认 {person}（{year} 年度）")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        ConfirmCommand::List { year, area, open } => {
+            let area = area.unwrap_or_else(|| "371300".to_owned());
+            known_area(&area)?;
+            let user = operator(&area);
+            let page = store.scoped(&user).roster(year, open, 0, 200).await?;
+            writeln!(out, "村\t家庭编号\t姓名\t人员\t确认日期")?;
+            for r in &page.rows {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.village_code,
+                    r.family_no,
+                    r.name,
+                    r.person_id,
+                    r.confirmed_on
+                        .map_or_else(|| "未确认".to_owned(), |d| d.to_string())
+                )?;
+            }
+            if let Some(c) = store.reconfirmation(year).await? {
+                writeln!(
+                    out,
+                    "全市 {} 人，已确认 {} 人，截止 {}{}",
+                    c.persons,
+                    c.confirmed,
+                    c.deadline,
+                    if page.more {
+                        "（列表只显示前 200 行）"
+                    } else {
+                        ""
+                    }
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

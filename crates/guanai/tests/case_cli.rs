@@ -1,0 +1,212 @@
+//! `guanai case …` and `guanai confirm …` through the real binary: families imported as
+//! applications are not paid; one goes through village check, public notice, township review and
+//! county approval by three different people and is then paid; steps out of order are refused
+//! with the reason (exit 1); the re-confirmation list is opened and a parent confirmed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn guanai(data: &Path, operator: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_guanai"))
+        .env_remove("GUANAI_KEY")
+        .env_remove("GUANAI_DATABASE_URL")
+        .env_remove("GUANAI_KEY_FILE")
+        .env("GUANAI_DATA_DIR", data)
+        .env("GUANAI_OPERATOR", operator)
+        .args(args)
+        .output()
+        .expect("guanai runs")
+}
+
+fn ok(data: &Path, operator: &str, args: &[&str]) -> String {
+    let o = guanai(data, operator, args);
+    assert!(
+        o.status.success(),
+        "guanai {args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn refused(data: &Path, operator: &str, args: &[&str]) -> String {
+    let o = guanai(data, operator, args);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "guanai {args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date()
+}
+
+#[test]
+fn an_application_from_intake_to_payment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let csv = dir.path().join("申请.csv");
+    ok(
+        &data,
+        "x",
+        &[
+            "gen",
+            "--format",
+            "census-csv",
+            "--count",
+            "40",
+            "--seed",
+            "3",
+            "--output",
+            csv.to_str().expect("path"),
+        ],
+    );
+    let week_ago = (today() - jiff::Span::new().days(8)).to_string();
+    let imported = ok(
+        &data,
+        "受理员 王丽",
+        &[
+            "import",
+            csv.to_str().expect("path"),
+            "--as-applications",
+            &week_ago,
+            "--evidence",
+            "申请表、户口簿、独生子女证",
+        ],
+    );
+    assert!(imported.contains("40"), "{imported}");
+    let month = today().strftime("%Y-%m").to_string();
+    let run = ok(&data, "张三", &["pay", "run", "--month", &month]);
+    assert!(
+        run.contains("无新增发放"),
+        "applications are not paid: {run}"
+    );
+
+    let list = ok(&data, "x", &["case", "list", "--status", "applied"]);
+    assert!(list.contains("共 40 件"), "{list}");
+    let ids: Vec<String> = list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .filter(|id| id.starts_with('A'))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(ids.len(), 40);
+
+    // Out of order: approval first, review before the notice.
+    for id in &ids {
+        let early = refused(
+            &data,
+            "县审批 李四",
+            &["case", "approve", "--application", id, "--evidence", "同意"],
+        );
+        assert!(early.contains("not its next step"), "{early}");
+    }
+    for id in &ids {
+        ok(
+            &data,
+            "村专干 张丽",
+            &[
+                "case",
+                "check",
+                "--application",
+                id,
+                "--evidence",
+                "入户核实属实",
+                "--date",
+                &week_ago,
+            ],
+        );
+        ok(
+            &data,
+            "村专干 张丽",
+            &["case", "notice", "--application", id, "--from", &week_ago],
+        );
+    }
+    let shown = ok(&data, "x", &["case", "show", &ids[0]]);
+    assert!(shown.contains("公示期"), "{shown}");
+    let notice = ok(&data, "x", &["case", "notice-list", "--date", &week_ago]);
+    assert!(notice.contains("共 40 户"), "{notice}");
+    assert!(notice.contains('*'), "names are masked: {notice}");
+    let bad_reject = refused(
+        &data,
+        "乡镇 孙强",
+        &["case", "review", "--application", &ids[0], "--reject"],
+    );
+    assert!(bad_reject.contains("reason"), "{bad_reject}");
+    let same = refused(
+        &data,
+        "村专干 张丽",
+        &[
+            "case",
+            "review",
+            "--application",
+            &ids[0],
+            "--evidence",
+            "审核",
+        ],
+    );
+    assert!(same.contains("four eyes"), "{same}");
+    for id in &ids {
+        ok(
+            &data,
+            "乡镇 孙强",
+            &[
+                "case",
+                "review",
+                "--application",
+                id,
+                "--evidence",
+                "公示无异议",
+            ],
+        );
+        let approved = ok(
+            &data,
+            "县审批 李四",
+            &[
+                "case",
+                "approve",
+                "--application",
+                id,
+                "--evidence",
+                "同意纳入",
+            ],
+        );
+        assert!(approved.contains("已批准纳入"), "{approved}");
+    }
+    let run = ok(&data, "张三", &["pay", "run", "--month", &month]);
+    assert!(run.contains("明细"), "enrolled families are paid: {run}");
+    let family = ok(&data, "x", &["case", "show", &ids[0]]);
+    assert!(family.contains("已办结"), "{family}");
+
+    // Re-confirmation: the list for next year, one parent confirmed.
+    let next = (today().year() + 1).to_string();
+    let opened = ok(&data, "市计生办", &["confirm", "open", "--year", &next]);
+    assert!(opened.contains("年度资格确认已开始"), "{opened}");
+    let roster = ok(&data, "x", &["confirm", "list", "--year", &next, "--open"]);
+    let person = roster
+        .lines()
+        .skip(1)
+        .find_map(|l| l.split('\t').nth(3).filter(|p| p.starts_with('P')))
+        .unwrap_or_else(|| panic!("a parent to confirm: {roster}"))
+        .to_owned();
+    ok(
+        &data,
+        "村专干 张丽",
+        &["confirm", "parent", "--year", &next, "--person", &person],
+    );
+    let twice = refused(
+        &data,
+        "村专干 张丽",
+        &["confirm", "parent", "--year", &next, "--person", &person],
+    );
+    assert!(twice.contains("already confirmed"), "{twice}");
+    // Every step went into the audit log, and the chain holds.
+    ok(&data, "x", &["audit", "verify"]);
+}
