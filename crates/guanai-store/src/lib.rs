@@ -21,6 +21,7 @@ pub mod pay;
 mod place;
 pub mod rotate;
 pub mod scope;
+pub mod services;
 pub mod visits;
 pub mod write;
 

@@ -1,7 +1,8 @@
-//! `guanai case …` and `guanai confirm …`: applications from the request to enrolment (村级初审、
-//! 张榜公示、乡镇审核、县级审批, one appeal) and the annual re-confirmation (年度资格确认) on the
-//! command line. The operator (`--operator`) is the person deciding: one person decides one step
-//! of an application. A step out of order, or any refused input, exits 1 with the reason.
+//! `guanai case …`, `guanai confirm …` and `guanai service …` on the command line: applications
+//! from the request to enrolment (村级初审、张榜公示、乡镇审核、县级审批, one appeal), the annual
+//! re-confirmation (年度资格确认), and the service checklist (spec §6). The operator
+//! (`--operator`) is the person deciding: one person decides one step of an application. A step
+//! out of order, or any refused input, exits 1 with the reason.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -611,6 +612,145 @@ async fn confirm(
                 )?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ServiceCommand {
+    /// A family's service checklist (spec §6) for a month, with each service's status.
+    List {
+        family: String,
+        /// YYYY-MM (default: this month).
+        #[arg(long)]
+        month: Option<String>,
+        #[command(flatten)]
+        policy: PolicyChoice,
+    },
+    /// Record where a service stands for a parent: offered, in_progress, granted or declined.
+    Set {
+        #[arg(long)]
+        family: String,
+        /// The parent (person id, P…).
+        #[arg(long)]
+        person: String,
+        /// medical_relief, insurance_contribution_paid, dibao_uplift, nursing_home_priority,
+        /// nursing_home_fee_half, wubao_inclusion, housing_priority or funeral_reimbursement.
+        #[arg(long)]
+        service: String,
+        #[arg(long)]
+        status: String,
+        /// What was done (required when declined: the family's reason).
+        #[arg(long, default_value = "")]
+        note: String,
+        /// The day (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        policy: PolicyChoice,
+    },
+}
+
+pub fn service_cmd(archive: &ArchiveArgs, command: ServiceCommand) -> Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = archive.open().await?;
+        let code = service(&store, archive, command).await;
+        store.db().close().await;
+        code
+    })
+}
+
+async fn service(
+    store: &guanai_store::Archive,
+    archive: &ArchiveArgs,
+    command: ServiceCommand,
+) -> Result<ExitCode> {
+    use guanai_store::services::{ServiceStatus, service_kind};
+    let mut out = io::stdout().lock();
+    match command {
+        ServiceCommand::List {
+            family,
+            month,
+            policy,
+        } => {
+            let policy = policy.load()?;
+            let family = resolve(store, &family).await?;
+            let month = match month {
+                Some(m) => guanai_rules::Month::parse(&m).map_err(|e| anyhow!("--month: {e}"))?,
+                None => guanai_rules::Month::of(today()),
+            };
+            writeln!(out, "{family} {month} 服务清单")?;
+            for item in store.service_checklist(&family, month, &policy).await? {
+                let status = item.status.as_ref().map_or_else(
+                    || "未办理".to_owned(),
+                    |s| {
+                        format!(
+                            "{} {} {}（{}）",
+                            s.status.as_zh(),
+                            s.on_date,
+                            s.note,
+                            s.recorded_by
+                        )
+                    },
+                );
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{status}{}",
+                    item.person_id,
+                    item.service.as_str(),
+                    item.service.clause(),
+                    if item.entitled {
+                        ""
+                    } else {
+                        "\t（本月已不享有）"
+                    }
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ServiceCommand::Set {
+            family,
+            person,
+            service,
+            status,
+            note,
+            date,
+            policy,
+        } => {
+            let policy = policy.load()?;
+            let family = resolve(store, &family).await?;
+            let Some(kind) = service_kind(&service) else {
+                eprintln!("guanai: --service: unknown service {service}");
+                return Ok(ExitCode::from(1));
+            };
+            let Some(status) = ServiceStatus::parse(&status) else {
+                eprintln!(
+                    "guanai: --status: {status} is not offered, in_progress, granted or declined"
+                );
+                return Ok(ExitCode::from(1));
+            };
+            let on = day("--date", date.as_deref())?;
+            match store
+                .set_service_status(
+                    &family,
+                    &person,
+                    kind,
+                    status,
+                    &note,
+                    on,
+                    &policy,
+                    today(),
+                    &archive.actor(),
+                )
+                .await
+            {
+                Ok(()) => {
+                    writeln!(out, "{person} {}：{}", kind.as_str(), status.as_zh())?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
         }
     }
 }

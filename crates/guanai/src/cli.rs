@@ -62,6 +62,9 @@ enum Command {
     /// Annual re-confirmation (年度资格确认) of enrolled parents.
     #[command(subcommand)]
     Confirm(case_cmd::ConfirmCommand),
+    /// The service checklist (spec §6): what each parent is entitled to, and where it stands.
+    #[command(subcommand)]
+    Service(case_cmd::ServiceCommand),
     /// Export an area's families to .xlsx or .csv (masked unless --unmasked --reason).
     Export(archive_cmd::ExportArgs),
     /// Consistent online backup of the archive to a file.
@@ -275,6 +278,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Visit(command) => visit_cmd::visit_cmd(&cli.archive, command),
         Command::Case(command) => case_cmd::case_cmd(&cli.archive, *command),
         Command::Confirm(command) => case_cmd::confirm_cmd(&cli.archive, command),
+        Command::Service(command) => case_cmd::service_cmd(&cli.archive, command),
         Command::Export(args) => archive_cmd::export_cmd(&cli.archive, args),
         Command::Backup { file } => archive_cmd::backup_cmd(&cli.archive, &file),
         Command::Restore { file } => archive_cmd::restore_cmd(&cli.archive, &file),

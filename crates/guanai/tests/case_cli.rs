@@ -210,3 +210,99 @@ fn an_application_from_intake_to_payment() {
     // Every step went into the audit log, and the chain holds.
     ok(&data, "x", &["audit", "verify"]);
 }
+
+#[test]
+fn the_service_checklist_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = dir.path().join("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_guanai"))
+        .args([
+            "demo",
+            "--no-serve",
+            "--families",
+            "60",
+            "--months",
+            "1",
+            "--dir",
+        ])
+        .arg(&demo)
+        .output()
+        .expect("demo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A family with a parent entitled to medical relief (49+, bereaved or disabled).
+    let due = ok(&demo, "x", &["visit", "due", "--limit", "200"]);
+    let families: Vec<String> = due
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').nth(2).filter(|f| f.starts_with('F')))
+        .map(str::to_owned)
+        .collect();
+    let (family, person) = families
+        .iter()
+        .find_map(|f| {
+            let list = ok(&demo, "x", &["service", "list", f]);
+            list.lines()
+                .find(|l| l.contains("\tmedical_relief\t"))
+                .and_then(|l| l.split('\t').next())
+                .map(|p| (f.clone(), p.to_owned()))
+        })
+        .expect("a parent entitled to medical relief");
+    ok(
+        &demo,
+        "村专干 张丽",
+        &[
+            "service",
+            "set",
+            "--family",
+            &family,
+            "--person",
+            &person,
+            "--service",
+            "medical_relief",
+            "--status",
+            "in_progress",
+            "--note",
+            "已协助提交报销材料",
+        ],
+    );
+    let list = ok(&demo, "x", &["service", "list", &family]);
+    assert!(list.contains("办理中"), "{list}");
+    let declined = refused(
+        &demo,
+        "村专干 张丽",
+        &[
+            "service",
+            "set",
+            "--family",
+            &family,
+            "--person",
+            &person,
+            "--service",
+            "medical_relief",
+            "--status",
+            "declined",
+        ],
+    );
+    assert!(declined.contains("note"), "{declined}");
+    let unknown = refused(
+        &demo,
+        "村专干 张丽",
+        &[
+            "service",
+            "set",
+            "--family",
+            &family,
+            "--person",
+            &person,
+            "--service",
+            "spa",
+            "--status",
+            "granted",
+        ],
+    );
+    assert!(unknown.contains("--service"), "{unknown}");
+}
