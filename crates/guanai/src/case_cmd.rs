@@ -1,6 +1,6 @@
-//! `guanai case …`, `guanai confirm …` and `guanai service …` on the command line: applications
+//! `guanai case …`, `confirm …`, `service …` and `complaint …` on the command line: applications
 //! from the request to enrolment (村级初审、张榜公示、乡镇审核、县级审批, one appeal), the annual
-//! re-confirmation (年度资格确认), and the service checklist (spec §6). The operator
+//! re-confirmation (年度资格确认), the service checklist (spec §6) and complaints (投诉). The operator
 //! (`--operator`) is the person deciding: one person decides one step of an application. A step
 //! out of order, or any refused input, exits 1 with the reason.
 
@@ -747,6 +747,177 @@ async fn service(
             {
                 Ok(()) => {
                     writeln!(out, "{person} {}：{}", kind.as_str(), status.as_zh())?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ComplaintCommand {
+    /// Record a complaint (投诉/异议) for the area whose caseworkers must answer it.
+    File {
+        /// The area (village, township or county code; the city 371300).
+        #[arg(long)]
+        area: String,
+        /// The family concerned, if any (family id or a member's ID number).
+        #[arg(long)]
+        family: Option<String>,
+        /// family, neighbour, volunteer or other.
+        #[arg(long)]
+        source: String,
+        /// Name and contact of who complained (sealed).
+        #[arg(long)]
+        complainant: String,
+        #[arg(long)]
+        summary: String,
+        #[arg(long)]
+        detail: String,
+        /// The day it was received (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        policy: PolicyChoice,
+    },
+    /// Answer a complaint.
+    Answer {
+        complaint: String,
+        #[arg(long)]
+        answer: String,
+    },
+    /// Complaints of an area: open (default), late (escalated) or all.
+    List {
+        #[arg(long)]
+        area: Option<String>,
+        #[arg(long, default_value = "open", value_parser = ["open", "late", "all"])]
+        show: String,
+        #[command(flatten)]
+        policy: PolicyChoice,
+    },
+    /// Who complained, for a stated reason (audited).
+    Reveal {
+        complaint: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+pub fn complaint_cmd(archive: &ArchiveArgs, command: ComplaintCommand) -> Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = archive.open().await?;
+        let code = complaint(&store, archive, command).await;
+        store.db().close().await;
+        code
+    })
+}
+
+async fn complaint(
+    store: &guanai_store::Archive,
+    archive: &ArchiveArgs,
+    command: ComplaintCommand,
+) -> Result<ExitCode> {
+    use guanai_store::complaints::{ComplaintFilter, NewComplaint, Source};
+    let mut out = io::stdout().lock();
+    match command {
+        ComplaintCommand::File {
+            area,
+            family,
+            source,
+            complainant,
+            summary,
+            detail,
+            date,
+            policy,
+        } => {
+            let policy = policy.load()?;
+            let Some(source) = Source::parse(&source) else {
+                eprintln!(
+                    "guanai: --source: {source} is not family, neighbour, volunteer or other"
+                );
+                return Ok(ExitCode::from(1));
+            };
+            let family = match family {
+                Some(f) => Some(resolve(store, &f).await?),
+                None => None,
+            };
+            let new = NewComplaint {
+                area_code: area,
+                family,
+                source,
+                complainant,
+                summary,
+                detail,
+                received_on: day("--date", date.as_deref())?,
+            };
+            match store
+                .file_complaint(&new, &policy, today(), &archive.actor())
+                .await
+            {
+                Ok(id) => {
+                    let c = store.complaint(&id, &policy, today()).await?;
+                    writeln!(out, "已登记投诉 {id}，应于 {} 前答复", c.due_on)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        ComplaintCommand::Answer { complaint, answer } => {
+            match store
+                .answer_complaint(&complaint, &answer, today(), &archive.actor())
+                .await
+            {
+                Ok(()) => {
+                    writeln!(out, "已答复 {complaint}")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        ComplaintCommand::List { area, show, policy } => {
+            let policy = policy.load()?;
+            let area = area.unwrap_or_else(|| "371300".to_owned());
+            known_area(&area)?;
+            let filter = match show.as_str() {
+                "late" => ComplaintFilter::Late,
+                "all" => ComplaintFilter::All,
+                _ => ComplaintFilter::Open,
+            };
+            let user = operator(&area);
+            let page = store
+                .scoped(&user)
+                .complaints(filter, &policy, today(), 0, 200)
+                .await?;
+            writeln!(out, "投诉\t区域\t来源\t摘要\t受理\t期限\t状态")?;
+            for c in &page.rows {
+                let state = match (&c.answer, &c.escalated_to) {
+                    (Some((_, on, _)), _) => format!("已答复 {on}"),
+                    (None, Some((code, _))) => format!("逾期，已升级至 {code}"),
+                    (None, None) => "办理中".to_owned(),
+                };
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{state}",
+                    c.complaint_id,
+                    c.area_code,
+                    c.source.as_zh(),
+                    c.summary,
+                    c.received_on,
+                    c.due_on
+                )?;
+            }
+            writeln!(out, "共 {} 件", page.rows.len())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ComplaintCommand::Reveal { complaint, reason } => {
+            match store
+                .reveal_complainant(&complaint, &reason, &archive.actor())
+                .await
+            {
+                Ok(who) => {
+                    writeln!(out, "{who}")?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => refused(e),

@@ -65,6 +65,9 @@ enum Command {
     /// The service checklist (spec §6): what each parent is entitled to, and where it stands.
     #[command(subcommand)]
     Service(case_cmd::ServiceCommand),
+    /// Complaints (投诉/异议): recorded, answered within the pack's days, escalated when late.
+    #[command(subcommand)]
+    Complaint(Box<case_cmd::ComplaintCommand>),
     /// Export an area's families to .xlsx or .csv (masked unless --unmasked --reason).
     Export(archive_cmd::ExportArgs),
     /// Consistent online backup of the archive to a file.
@@ -279,6 +282,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Case(command) => case_cmd::case_cmd(&cli.archive, *command),
         Command::Confirm(command) => case_cmd::confirm_cmd(&cli.archive, command),
         Command::Service(command) => case_cmd::service_cmd(&cli.archive, command),
+        Command::Complaint(command) => case_cmd::complaint_cmd(&cli.archive, *command),
         Command::Export(args) => archive_cmd::export_cmd(&cli.archive, args),
         Command::Backup { file } => archive_cmd::backup_cmd(&cli.archive, &file),
         Command::Restore { file } => archive_cmd::restore_cmd(&cli.archive, &file),

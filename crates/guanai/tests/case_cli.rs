@@ -305,4 +305,62 @@ fn the_service_checklist_on_the_command_line() {
         ],
     );
     assert!(unknown.contains("--service"), "{unknown}");
+
+    // A complaint about the family: filed, listed, the complainant revealed with a reason, answered.
+    let filed = ok(
+        &demo,
+        "县专干 刘洋",
+        &[
+            "complaint",
+            "file",
+            "--area",
+            "371300",
+            "--family",
+            &family,
+            "--source",
+            "neighbour",
+            "--complainant",
+            "赵某 13900000000",
+            "--summary",
+            "反映走访不及时",
+            "--detail",
+            "近两个月无人走访",
+        ],
+    );
+    let id = filed
+        .split_whitespace()
+        .find_map(|w| w.split('，').next().filter(|id| id.starts_with('Q')))
+        .expect("complaint id")
+        .to_owned();
+    let list = ok(&demo, "x", &["complaint", "list"]);
+    assert!(
+        list.contains("反映走访不及时") && !list.contains("13900000000"),
+        "{list}"
+    );
+    let no_reason = refused(
+        &demo,
+        "县专干 刘洋",
+        &["complaint", "reveal", &id, "--reason", ""],
+    );
+    assert!(no_reason.contains("reason"), "{no_reason}");
+    assert!(
+        ok(
+            &demo,
+            "县专干 刘洋",
+            &["complaint", "reveal", &id, "--reason", "回访投诉人"]
+        )
+        .contains("13900000000")
+    );
+    ok(
+        &demo,
+        "县专干 刘洋",
+        &[
+            "complaint",
+            "answer",
+            &id,
+            "--answer",
+            "已安排村专干本周走访",
+        ],
+    );
+    assert!(ok(&demo, "x", &["complaint", "list", "--show", "all"]).contains("已答复"));
 }
