@@ -32,11 +32,14 @@ pub enum Role {
     Inspector,
     /// 志愿者: only the families paired to them, only what a visit needs.
     Volunteer,
+    /// 心理咨询师 (the counselling team, 二(一)): only the families referred to them; reads
+    /// and writes counselling notes, which no other role reads.
+    Counsellor,
     /// 系统管理员: users and areas; no family data.
     Admin,
 }
 
-pub const ALL_ROLES: [Role; 8] = [
+pub const ALL_ROLES: [Role; 9] = [
     Role::Village,
     Role::Township,
     Role::County,
@@ -44,6 +47,7 @@ pub const ALL_ROLES: [Role; 8] = [
     Role::Finance,
     Role::Inspector,
     Role::Volunteer,
+    Role::Counsellor,
     Role::Admin,
 ];
 
@@ -57,6 +61,7 @@ impl Role {
             Role::Finance => "finance",
             Role::Inspector => "inspector",
             Role::Volunteer => "volunteer",
+            Role::Counsellor => "counsellor",
             Role::Admin => "admin",
         }
     }
@@ -74,6 +79,7 @@ impl Role {
             Role::Finance => "财务人员",
             Role::Inspector => "督查人员",
             Role::Volunteer => "志愿者",
+            Role::Counsellor => "心理咨询师",
             Role::Admin => "系统管理员",
         }
     }
@@ -87,6 +93,7 @@ impl Role {
             Role::Finance => "Finance officer",
             Role::Inspector => "Inspector",
             Role::Volunteer => "Volunteer",
+            Role::Counsellor => "Counsellor",
             Role::Admin => "Administrator",
         }
     }
@@ -100,6 +107,7 @@ impl Role {
             Role::City | Role::Inspector | Role::Admin => &["city"],
             Role::Finance => &["county", "city"],
             Role::Volunteer => &["county", "town", "village"],
+            Role::Counsellor => &["county", "city"],
         }
     }
 
@@ -145,6 +153,12 @@ impl Role {
     /// Reads the audit log.
     pub fn can_read_audit(self) -> bool {
         matches!(self, Role::Inspector | Role::Admin)
+    }
+
+    /// Works only with the families assigned to them (volunteers' pairings, counsellors'
+    /// referrals) and sees only what that work needs.
+    pub fn works_by_assignment(self) -> bool {
+        matches!(self, Role::Volunteer | Role::Counsellor)
     }
 
     /// Sees families at all (administrators do not).
@@ -855,6 +869,12 @@ impl Archive {
             return Err(StoreError::invalid(
                 "family",
                 "这户家庭不在志愿者的服务区域内 / the family is outside the volunteer's area",
+            ));
+        }
+        if let Some((on, _)) = self.pairing_refusal(family).await? {
+            return Err(StoreError::invalid(
+                "family",
+                format!("这户家庭已于 {on} 表示不需要志愿者结对 / the family refused pairing"),
             ));
         }
         on_db!(self.db(), pool => {

@@ -18,6 +18,7 @@ pub mod file;
 pub mod import;
 pub mod matching;
 pub mod model;
+pub mod network;
 pub mod pay;
 mod place;
 pub mod rotate;

@@ -134,6 +134,11 @@ macro_rules! push_scope {
                 $q.push_bind(user.user_id.clone());
                 $q.push(")");
             }
+            $crate::access::Role::Counsellor => {
+                $q.push(" AND f.family_id IN (SELECT r.family_id FROM counselling_referral r WHERE r.closed_on IS NULL AND r.counsellor_id = ");
+                $q.push_bind(user.user_id.clone());
+                $q.push(")");
+            }
             _ => {
                 let prefix = user.area_prefix().to_owned();
                 $q.push(" AND p.village_code >= ");
@@ -334,7 +339,7 @@ impl Scoped<'_> {
                     q.push(" AND n.name_key < ");
                     q.push_bind(format!("{key}g"));
                     // The same area on the name row: the index answers it without a lookup.
-                    if !matches!(self.user.role, Role::Volunteer | Role::Admin) {
+                    if !matches!(self.user.role, Role::Volunteer | Role::Counsellor | Role::Admin) {
                         let prefix = self.user.area_prefix().to_owned();
                         q.push(" AND n.village_code >= ");
                         q.push_bind(prefix.clone());
@@ -520,8 +525,10 @@ impl Scoped<'_> {
     /// Whether an area code lies inside the user's area (volunteers and administrators have
     /// none for this purpose).
     pub fn covers_area(&self, code: &str) -> bool {
-        !matches!(self.user.role, Role::Volunteer | Role::Admin)
-            && crate::access::area_prefix(code).starts_with(self.user.area_prefix())
+        !matches!(
+            self.user.role,
+            Role::Volunteer | Role::Counsellor | Role::Admin
+        ) && crate::access::area_prefix(code).starts_with(self.user.area_prefix())
     }
 
     /// The contact persons of an area inside the user's (二(一)).

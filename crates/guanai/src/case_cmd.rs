@@ -1,6 +1,7 @@
-//! `guanai case …`, `confirm …`, `service …` and `complaint …` on the command line: applications
-//! from the request to enrolment (村级初审、张榜公示、乡镇审核、县级审批, one appeal), the annual
-//! re-confirmation (年度资格确认), the service checklist (spec §6) and complaints (投诉). The operator
+//! `guanai case …`, `confirm …`, `service …`, `complaint …` and `volunteer …` on the command
+//! line: applications from the request to enrolment (村级初审、张榜公示、乡镇审核、县级审批, one
+//! appeal), the annual re-confirmation (年度资格确认), the service checklist (spec §6), complaints
+//! (投诉) and the care network (volunteers, counselling referrals). The operator
 //! (`--operator`) is the person deciding: one person decides one step of an application. A step
 //! out of order, or any refused input, exits 1 with the reason.
 
@@ -922,6 +923,164 @@ async fn complaint(
                 }
                 Err(e) => refused(e),
             }
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum VolunteerCommand {
+    /// Register a volunteer account's organisation and skills.
+    Register {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        organisation: String,
+        #[arg(long, default_value = "")]
+        skills: String,
+    },
+    /// Record that a family does not want a volunteer (ends its pairings).
+    Refuse {
+        #[arg(long)]
+        family: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// The day (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Refer a family to a counsellor (a user with the counsellor role).
+    Refer {
+        #[arg(long)]
+        family: String,
+        /// The counsellor's login.
+        #[arg(long)]
+        counsellor: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// A family's volunteers, their service records and counselling referrals (no notes).
+    Show { family: String },
+}
+
+pub fn volunteer_cmd(archive: &ArchiveArgs, command: VolunteerCommand) -> Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = archive.open().await?;
+        let code = volunteer(&store, archive, command).await;
+        store.db().close().await;
+        code
+    })
+}
+
+async fn volunteer(
+    store: &guanai_store::Archive,
+    archive: &ArchiveArgs,
+    command: VolunteerCommand,
+) -> Result<ExitCode> {
+    let actor = archive.actor();
+    let mut out = io::stdout().lock();
+    let user_of = |login: &str| {
+        let login = login.to_owned();
+        async move {
+            store
+                .user_by_login(&login)
+                .await?
+                .ok_or_else(|| anyhow!("no user {login}"))
+        }
+    };
+    match command {
+        VolunteerCommand::Register {
+            login,
+            organisation,
+            skills,
+        } => {
+            let user = user_of(&login).await?;
+            match store
+                .register_volunteer(&user, &organisation, &skills, &actor)
+                .await
+            {
+                Ok(()) => {
+                    writeln!(out, "志愿者 {login}：{organisation}")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        VolunteerCommand::Refuse {
+            family,
+            reason,
+            date,
+        } => {
+            let family = resolve(store, &family).await?;
+            let on = day("--date", date.as_deref())?;
+            match store
+                .refuse_pairing(&family, on, &reason, today(), &actor)
+                .await
+            {
+                Ok(()) => {
+                    writeln!(out, "{family} 不需要志愿者结对（{on}）")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        VolunteerCommand::Refer {
+            family,
+            counsellor,
+            reason,
+        } => {
+            let family = resolve(store, &family).await?;
+            let counsellor = user_of(&counsellor).await?;
+            match store
+                .refer_to_counsellor(&family, &counsellor, &reason, today(), today(), &actor)
+                .await
+            {
+                Ok(id) => {
+                    writeln!(out, "已转介 {id}：{family} → {}", counsellor.login)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        VolunteerCommand::Show { family } => {
+            let family = resolve(store, &family).await?;
+            if let Some((on, reason)) = store.pairing_refusal(&family).await? {
+                writeln!(out, "不需要志愿者结对：{on} {reason}")?;
+            }
+            for (login, name, org) in store.volunteers_of(&family).await? {
+                writeln!(
+                    out,
+                    "结对志愿者 {name}（{login}）{}",
+                    org.unwrap_or_default()
+                )?;
+            }
+            for h in store.help_of(&family).await? {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{} 分钟\t{}",
+                    h.on_date,
+                    h.volunteer,
+                    h.kind.as_zh(),
+                    h.minutes,
+                    h.note
+                )?;
+            }
+            // The command line reads as no counsellor: notes stay sealed.
+            let nobody = operator("371300");
+            for r in store.referrals_of(&family, &nobody).await? {
+                writeln!(
+                    out,
+                    "心理咨询转介 {} → {}（{}）{} 次{}",
+                    r.referral_id,
+                    r.counsellor,
+                    r.referred_on,
+                    r.sessions.len(),
+                    r.closed_on
+                        .map(|d| format!("，{d} 结案"))
+                        .unwrap_or_default()
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

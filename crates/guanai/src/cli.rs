@@ -68,6 +68,9 @@ enum Command {
     /// Complaints (投诉/异议): recorded, answered within the pack's days, escalated when late.
     #[command(subcommand)]
     Complaint(Box<case_cmd::ComplaintCommand>),
+    /// The care network (二(一)): volunteers' organisations, refusals of pairing, counselling referrals.
+    #[command(subcommand)]
+    Volunteer(case_cmd::VolunteerCommand),
     /// Export an area's families to .xlsx or .csv (masked unless --unmasked --reason).
     Export(archive_cmd::ExportArgs),
     /// Consistent online backup of the archive to a file.
@@ -283,6 +286,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Confirm(command) => case_cmd::confirm_cmd(&cli.archive, command),
         Command::Service(command) => case_cmd::service_cmd(&cli.archive, command),
         Command::Complaint(command) => case_cmd::complaint_cmd(&cli.archive, *command),
+        Command::Volunteer(command) => case_cmd::volunteer_cmd(&cli.archive, command),
         Command::Export(args) => archive_cmd::export_cmd(&cli.archive, args),
         Command::Backup { file } => archive_cmd::backup_cmd(&cli.archive, &file),
         Command::Restore { file } => archive_cmd::restore_cmd(&cli.archive, &file),

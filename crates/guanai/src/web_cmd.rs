@@ -35,7 +35,7 @@ pub enum UserCommand {
         login: String,
         #[arg(long)]
         name: String,
-        /// village | township | county | city | finance | inspector | volunteer | admin
+        /// village | township | county | city | finance | inspector | volunteer | counsellor | admin
         #[arg(long)]
         role: String,
         /// The user's area: a village (12 digits), township (9), county (6) or the city 371300.

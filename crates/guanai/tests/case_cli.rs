@@ -363,4 +363,89 @@ fn the_service_checklist_on_the_command_line() {
         ],
     );
     assert!(ok(&demo, "x", &["complaint", "list", "--show", "all"]).contains("已答复"));
+
+    // The care network: the demo's volunteer registered, a family refusing pairing, a referral.
+    ok(
+        &demo,
+        "admin",
+        &[
+            "volunteer",
+            "register",
+            "--login",
+            "volunteer",
+            "--organisation",
+            "沂南县志愿者协会",
+        ],
+    );
+    let bad = refused(
+        &demo,
+        "admin",
+        &[
+            "volunteer",
+            "register",
+            "--login",
+            "county",
+            "--organisation",
+            "x",
+        ],
+    );
+    assert!(bad.contains("volunteer"), "{bad}");
+    let add = Command::new(env!("CARGO_BIN_EXE_guanai"))
+        .env("GUANAI_PASSWORD", "counsellor-pass-1")
+        .args([
+            "user",
+            "add",
+            "--login",
+            "psy",
+            "--name",
+            "心理咨询师 周敏",
+            "--role",
+            "counsellor",
+            "--area",
+            "371300",
+            "--data-dir",
+        ])
+        .arg(&demo)
+        .output()
+        .expect("user add");
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    ok(
+        &demo,
+        "县专干 刘洋",
+        &[
+            "volunteer",
+            "refer",
+            "--family",
+            &family,
+            "--counsellor",
+            "psy",
+            "--reason",
+            "失眠、情绪低落",
+        ],
+    );
+    ok(
+        &demo,
+        "县专干 刘洋",
+        &[
+            "volunteer",
+            "refuse",
+            "--family",
+            &family,
+            "--reason",
+            "不愿外人打扰",
+        ],
+    );
+    let shown = ok(&demo, "x", &["volunteer", "show", &family]);
+    assert!(
+        shown.contains("不需要志愿者结对") && shown.contains("心理咨询转介"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("失眠"),
+        "the referral's reason is not printed: {shown}"
+    );
 }
