@@ -131,12 +131,12 @@ impl NeedLevel {
         NeedLevel::ALL.into_iter().find(|l| l.as_str() == text)
     }
 
-    /// The word on screen: 无, 定期巡访, 专人巡访.
+    /// The word on screen: 无, 一般, 重点（专人） (distinct from the occasion 定期巡访).
     pub fn as_zh(self) -> &'static str {
         match self {
             NeedLevel::None => "无",
-            NeedLevel::Regular => "定期巡访",
-            NeedLevel::High => "专人巡访",
+            NeedLevel::Regular => "一般",
+            NeedLevel::High => "重点（专人）",
         }
     }
 }

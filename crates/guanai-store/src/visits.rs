@@ -1143,7 +1143,8 @@ impl Scoped<'_> {
             .await
     }
 
-    /// Periods in scope that are overdue or due soon on `today`, in village order, one page.
+    /// Periods in scope that are overdue (this year's and last year's) or due soon on `today`,
+    /// in village order, one page.
     pub async fn due_visits(
         &self,
         state: DueState,
@@ -1161,8 +1162,11 @@ impl Scoped<'_> {
             );
             match state {
                 DueState::Overdue => {
+                    // This year's and last year's: older periods can no longer be made good.
                     q.push(" AND vp.due_on < ");
                     q.push_bind(today_text.clone());
+                    q.push(" AND vp.year >= ");
+                    q.push_bind(i64::from(today.year()) - 1);
                 }
                 DueState::DueSoon { days } => {
                     let until = today
@@ -1322,8 +1326,11 @@ impl Scoped<'_> {
             );
             match state {
                 DueState::Overdue => {
+                    // This year's and last year's: older periods can no longer be made good.
                     q.push(" AND vp.due_on < ");
                     q.push_bind(today_text.clone());
+                    q.push(" AND vp.year >= ");
+                    q.push_bind(i64::from(today.year()) - 1);
                 }
                 DueState::DueSoon { days } => {
                     let until = today

@@ -29,7 +29,7 @@ pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
-    use pages::{admin, audit, auth, census, contacts, dashboard, families, payments};
+    use pages::{admin, audit, auth, census, contacts, dashboard, families, payments, visits};
     Router::new()
         .route("/", get(dashboard::dashboard))
         .route("/login", get(auth::login_page).post(auth::login))
@@ -42,6 +42,12 @@ pub fn router(state: AppState) -> Router {
         .route("/families/{id}/record", post(families::record))
         .route("/families/{id}/withdraw", post(families::withdraw))
         .route("/families/{id}/reveal", post(families::reveal))
+        .route("/families/{id}/visits", post(visits::record))
+        .route("/families/{id}/visits/{visit}/withdraw", post(visits::withdraw))
+        .route("/families/{id}/visits/{visit}/follow-up", post(visits::follow_up))
+        .route("/families/{id}/dedicated-visitor", post(visits::dedicated_visitor))
+        .route("/visits", get(visits::visits))
+        .route("/visits/plan", post(visits::plan))
         .route("/access", post(families::break_glass))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{login}", post(admin::user_action))

@@ -1,8 +1,10 @@
 //! The web application in a real headless Chromium: the test world from `support` served on a
 //! real port, `chromedriver` started on a free port, and the flows a caseworker goes through
 //! driven with WebDriver (fantoccini) — signing in as every role, finding a family, recording a
-//! death through the form, another area's family not being found, and a month's payment run
-//! built, checked, approved by a second finance officer and exported to bank files. A PNG
+//! death through the form, another area's family not being found, an overdue visit (二(一))
+//! recorded from the `/visits` list, the volunteer's list holding only the paired family, and a
+//! month's payment run built, checked, approved by a second finance officer and exported to bank
+//! files. A PNG
 //! screenshot of each key step is written to `<target>/browser-screenshots/`.
 //!
 //! Without `chromedriver` on PATH the test says it skipped, except in CI (`CI` set), where it
@@ -54,6 +56,24 @@ async fn caseworker_flows_in_a_real_browser() {
     };
     let started = Instant::now();
     let world = support::sqlite().await;
+    // Last year's visit plan and this year's: last year's periods are all overdue, so the
+    // village has overdue visits on any day this runs.
+    let policy = guanai_rules::Policy::embedded("linyi-2014").expect("policy");
+    let holidays = guanai_care::holidays::Holidays::embedded().expect("holidays");
+    let this_year = guanai_web::pages::today().year();
+    for year in [this_year - 1, this_year] {
+        world
+            .archive
+            .plan_visits(
+                year,
+                None,
+                &policy,
+                holidays,
+                &guanai_store::Actor::new("test"),
+            )
+            .await
+            .expect("visit plan");
+    }
     let base = serve(world.router.clone()).await;
     let driver = ChromeDriver::start(&driver_path);
     let profile = tempfile::tempdir().expect("profile dir");
@@ -75,8 +95,10 @@ async fn caseworker_flows_in_a_real_browser() {
         find_a_family(&b, &family_a).await;
         record_a_death(&b).await;
         another_areas_family_is_not_found(&b, &family_b).await;
+        record_an_overdue_visit(&b, &family_a).await;
         b.goto("/").await;
         b.sign_out().await;
+        the_volunteer_sees_the_paired_family_only(&b).await;
         pay_a_month(&b).await;
     })
     .await;
@@ -239,7 +261,135 @@ async fn another_areas_family_is_not_found(b: &Browser, family_b: &str) {
     b.screenshot("06-other-area-village").await;
 }
 
-/// 5. A month is paid (二(二)): `finance` sets the county's paying account, builds the run and
+/// 5. The village caseworker opens `/visits`, finds family A overdue for a regular visit, opens
+///    its file from the list and records — in the browser's form — the visit made in that
+///    period but not entered yet. The period shows 已走访 with the date, and the list no longer
+///    holds it.
+async fn record_an_overdue_visit(b: &Browser, family_a: &str) {
+    b.goto("/visits").await;
+    b.wait_for("#due-list").await;
+    let mut chosen = None;
+    for row in b
+        .client
+        .find_all(Locator::Css("#due-list tr"))
+        .await
+        .expect("rows")
+    {
+        let text = row.text().await.expect("row text");
+        let kind = match row.find(Locator::Css("td:nth-child(4)")).await {
+            Ok(cell) => cell.text().await.expect("kind"),
+            Err(_) => continue,
+        };
+        if text.contains("A-001") && kind.trim() == "定期巡访" {
+            let window = row
+                .find(Locator::Css("td.window"))
+                .await
+                .expect("window")
+                .text()
+                .await
+                .expect("window text");
+            chosen = Some((row, window.trim().to_owned()));
+            break;
+        }
+    }
+    let (row, window) = chosen.expect("family A is overdue for a regular visit");
+    b.screenshot("10-visits-overdue-village").await;
+    row.find(Locator::Css("a"))
+        .await
+        .expect("link")
+        .click()
+        .await
+        .expect("open the file");
+    b.wait_until("the family's file", || async {
+        b.path().await == format!("/families/{family_a}")
+    })
+    .await;
+    b.click("details#form-visit > summary").await;
+    let form = "details#form-visit form";
+    let start = window.split(" – ").next().expect("the window's first day");
+    b.set_value(&format!("{form} input[name=visited_on]"), start)
+        .await;
+    b.wait_for(&format!("{form} textarea[name=found]"))
+        .await
+        .send_keys("补录:当期已入户,老人身体尚可,独自生活")
+        .await
+        .expect("found");
+    b.wait_for(&format!("{form} textarea[name=needs]"))
+        .await
+        .send_keys("希望冬季有人帮忙买煤")
+        .await
+        .expect("needs");
+    b.scroll_to("#form-visit").await;
+    b.screenshot("11-visit-form-village").await;
+    b.click(&format!("{form} button[type=submit]")).await;
+    b.wait_until("the saved file", || async {
+        b.query().await.contains("saved=1")
+    })
+    .await;
+    assert_eq!(b.text("p.flash").await, "已保存");
+    let status = b
+        .client
+        .execute(
+            "for (const r of document.querySelectorAll('#visit-plan tr.period')) {
+               if (r.querySelector('td.window').textContent.trim() === arguments[0]) {
+                 return r.querySelector('td.status').textContent.trim();
+               }
+             }
+             return null;",
+            vec![json!(window)],
+        )
+        .await
+        .expect("the period's status");
+    assert_eq!(status, json!(format!("已走访 {start}")), "{window}");
+    b.scroll_to("#visits").await;
+    b.screenshot("12-visit-saved-village").await;
+    b.goto("/visits").await;
+    b.wait_for("#due-list").await;
+    let windows = b
+        .client
+        .execute(
+            "return [...document.querySelectorAll('#due-list tr')]
+               .filter(r => r.textContent.includes('A-001'))
+               .map(r => r.querySelector('td.window').textContent.trim());",
+            vec![],
+        )
+        .await
+        .expect("windows");
+    assert!(
+        !windows.as_array().expect("a list").contains(&json!(window)),
+        "{window} is still listed overdue: {windows}"
+    );
+    b.screenshot("13-visits-after-village").await;
+}
+
+/// 6. The volunteer's `/visits` lists only the family paired with them (A), not A2 of the same
+///    county, and offers no plan.
+async fn the_volunteer_sees_the_paired_family_only(b: &Browser) {
+    b.sign_in("volunteer").await;
+    b.goto("/visits").await;
+    let rows = b
+        .client
+        .execute(
+            "return [...document.querySelectorAll('#due-list tr')].slice(1).map(r => r.textContent);",
+            vec![],
+        )
+        .await
+        .expect("rows");
+    let rows = rows.as_array().expect("a list");
+    assert!(!rows.is_empty(), "the paired family has overdue visits");
+    for row in rows {
+        let text = row.as_str().expect("text");
+        assert!(text.contains("A-001") && !text.contains("A-002"), "{text}");
+    }
+    assert!(
+        b.client.find(Locator::Css("#plan")).await.is_err(),
+        "a volunteer makes no plans"
+    );
+    b.screenshot("14-visits-volunteer").await;
+    b.sign_out().await;
+}
+
+/// 7. A month is paid (二(二)): `finance` sets the county's paying account, builds the run and
 ///    checks it (holding blocked transfers, if any, for a reason); `finance2` approves it (four
 ///    eyes) and exports the bank files, whose download links work.
 async fn pay_a_month(b: &Browser) {

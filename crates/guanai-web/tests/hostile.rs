@@ -19,11 +19,32 @@ async fn run_of_county_b(w: &World) -> String {
     "202610-371302-1".to_owned()
 }
 
+/// A visit to family B recorded by its own county, with an open follow-up.
+async fn visit_of_county_b(w: &World) -> String {
+    let today = guanai_web::pages::today();
+    let policy = guanai_rules::Policy::embedded("linyi-2014").expect("policy");
+    let holidays = guanai_care::holidays::Holidays::embedded().expect("holidays");
+    let visit = guanai_store::visits::NewVisit {
+        visited_on: today,
+        occasion: guanai_care::visits::Occasion::Regular,
+        visitor: "兰山区专干".into(),
+        found: "身体尚可".into(),
+        needs: String::new(),
+        follow_up: "协助办理医保".into(),
+        follow_up_due: Some(today),
+    };
+    w.archive
+        .scoped(w.user("county_b"))
+        .record_visit(&w.family_b, &visit, &policy, holidays, today)
+        .await
+        .expect("visit B")
+}
+
 /// A request to try: method, path and form fields.
 type Attempt = (&'static str, String, Vec<(&'static str, String)>);
 
-/// What another area's user tries: every page route with family B's or run B's id.
-fn attempts(family_b: &str, run_b: &str) -> Vec<Attempt> {
+/// What another area's user tries: every page route with family B's, its visit's or run B's id.
+fn attempts(family_b: &str, visit_b: &str, run_b: &str) -> Vec<Attempt> {
     let fields = |pairs: &[(&'static str, &str)]| {
         pairs
             .iter()
@@ -55,6 +76,31 @@ fn attempts(family_b: &str, run_b: &str) -> Vec<Attempt> {
                 ("reason", "test"),
             ]),
         ),
+        (
+            "POST",
+            format!("/families/{family_b}/visits"),
+            fields(&[
+                ("visited_on", "2026-11-01"),
+                ("occasion", "regular"),
+                ("visitor", "x"),
+                ("found", "x"),
+            ]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/visits/{visit_b}/withdraw"),
+            fields(&[("text", "撤销别县的走访")]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/visits/{visit_b}/follow-up"),
+            fields(&[("text", "替别县办结")]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/dedicated-visitor"),
+            fields(&[("visitor", "x"), ("unit", "y")]),
+        ),
         ("GET", format!("/payments/{run_b}"), vec![]),
         (
             "POST",
@@ -81,6 +127,7 @@ fn attempts(family_b: &str, run_b: &str) -> Vec<Attempt> {
 async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_role() {
     let w = support::sqlite().await;
     let run_b = run_of_county_b(&w).await;
+    let visit_b = visit_of_county_b(&w).await;
     let family_b = w.family_b.to_string();
     let before = w
         .archive
@@ -88,6 +135,7 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
         .await
         .expect("file")
         .version;
+    let visits_before = w.archive.visits_of(&w.family_b).await.expect("visits");
     for login in [
         "village",
         "township",
@@ -98,7 +146,7 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
         "admin",
     ] {
         let mut c = w.client(login).await;
-        for (method, path, fields) in attempts(&family_b, &run_b) {
+        for (method, path, fields) in attempts(&family_b, &visit_b, &run_b) {
             let r = if method == "GET" {
                 c.get(&path).await
             } else {
@@ -127,7 +175,27 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
             !r.body.contains("兰山区</a>"),
             "{login} dashboard counts county B"
         );
+        for list in ["overdue", "soon", "dedicated"] {
+            let r = c.get(&format!("/visits?list={list}")).await;
+            assert!(
+                !r.body.contains("B-001") && !r.body.contains("county-371302"),
+                "{login} sees county B's visits ({list})"
+            );
+        }
     }
+    assert_eq!(
+        w.archive.visits_of(&w.family_b).await.expect("visits"),
+        visits_before,
+        "family B's visits unchanged"
+    );
+    assert!(
+        w.archive
+            .dedicated_visitor_of(&w.family_b)
+            .await
+            .expect("dedicated")
+            .is_none(),
+        "no dedicated visitor named for family B"
+    );
     assert_eq!(
         w.archive
             .family_file(&w.family_b)
@@ -170,6 +238,8 @@ async fn sql_injection_in_every_parameter_is_harmless() {
             format!("/families?sort={q}&desc={q}"),
             format!("/families/{q}"),
             format!("/families/{a}?month={q}"),
+            format!("/families/{a}?year={q}"),
+            format!("/visits?list={q}&page={q}"),
             format!("/payments/{q}"),
             format!("/lang/{q}?back={q}"),
         ] {
@@ -215,6 +285,29 @@ async fn sql_injection_in_every_parameter_is_harmless() {
                 vec![("fact", bad), ("reason", bad)],
             ),
             ("/access".to_owned(), vec![("id", bad), ("reason", bad)]),
+            (
+                format!("/families/{a}/visits"),
+                vec![
+                    ("visited_on", bad),
+                    ("occasion", bad),
+                    ("visitor", bad),
+                    ("found", bad),
+                    ("follow_up_due", bad),
+                ],
+            ),
+            (
+                format!("/families/{a}/visits/{q}/withdraw"),
+                vec![("text", bad)],
+            ),
+            (
+                format!("/families/{a}/visits/{q}/follow-up"),
+                vec![("text", bad)],
+            ),
+            (
+                format!("/families/{a}/dedicated-visitor"),
+                vec![("visitor", bad), ("unit", bad)],
+            ),
+            ("/visits/plan".to_owned(), vec![("year", bad)]),
         ] {
             let r = c.post(&path, &fields).await;
             assert!(r.status.as_u16() < 500, "POST {path}: {}", r.status);

@@ -445,7 +445,7 @@ fn names_round_trip() {
     }
     assert_eq!(
         NeedLevel::ALL.map(NeedLevel::as_zh),
-        ["无", "定期巡访", "专人巡访"]
+        ["无", "一般", "重点（专人）"]
     );
     assert!(No < Reg && Reg < High);
     for k in [

@@ -1,6 +1,7 @@
 //! Families through the API: scoped search, the family's file with this month's evaluation,
-//! and recording a fact. ID numbers, phones and bank accounts only ever leave masked; a family
-//! outside the token user's scope is "not found".
+//! and recording a fact (after which the family's visits are re-planned). ID numbers, phones
+//! and bank accounts only ever leave masked; a family outside the token user's scope is "not
+//! found".
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, Request};
@@ -83,7 +84,7 @@ fn bool_param(field: &str, v: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-fn int_param(
+pub(super) fn int_param(
     field: &str,
     v: Option<&str>,
     default: i64,
@@ -286,11 +287,11 @@ pub struct ServiceDto {
     pub kind: String,
 }
 
-fn family_id(text: &str) -> Result<FamilyId, ApiError> {
+pub(super) fn family_id(text: &str) -> Result<FamilyId, ApiError> {
     FamilyId::parse(text).ok_or_else(|| ApiError::not_found(format!("family {text} not found")))
 }
 
-fn lang_param(v: Option<&str>) -> Result<Lang, ApiError> {
+pub(super) fn lang_param(v: Option<&str>) -> Result<Lang, ApiError> {
     match v.map(str::trim) {
         None | Some("") => Ok(Lang::Zh),
         Some(text) => Lang::parse(text)
@@ -669,18 +670,22 @@ pub async fn record_fact(
         },
     };
     match written {
-        Ok((fact_id, version)) => Ok((
-            StatusCode::CREATED,
-            [(
-                header::LOCATION,
-                format!("{}/families/{family}", super::PREFIX),
-            )],
-            Json(Recorded {
-                fact_id: fact_id.to_string(),
-                version,
-            }),
-        )
-            .into_response()),
+        Ok((fact_id, version)) => {
+            // As after the page's form: the visits due may have changed (二(一)).
+            crate::pages::visits::replan(user.state(), &family).await;
+            Ok((
+                StatusCode::CREATED,
+                [(
+                    header::LOCATION,
+                    format!("{}/families/{family}", super::PREFIX),
+                )],
+                Json(Recorded {
+                    fact_id: fact_id.to_string(),
+                    version,
+                }),
+            )
+                .into_response())
+        }
         Err(StoreError::Invalid { field, problem }) => {
             Err(ApiError::unprocessable(vec![FieldError {
                 field: api_field(&field),

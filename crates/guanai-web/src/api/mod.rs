@@ -1,5 +1,5 @@
-//! The JSON API under `/api/v1` (issue 5): the eval contract, families and payment runs for
-//! other systems. A request carries `Authorization: Bearer <token>` (an API token of a user;
+//! The JSON API under `/api/v1` (issue 5): the eval contract, families, visits (二(一)) and
+//! payment runs for other systems. A request carries `Authorization: Bearer <token>` (an API token of a user;
 //! no cookies, so no CSRF token) and sees exactly what that user sees on the pages, through the
 //! same scope; private values leave masked. Every error is JSON naming the field and the
 //! problem. `GET /api/v1/openapi.json` describes every endpoint (OpenAPI 3.1).
@@ -8,6 +8,7 @@ mod error;
 mod eval;
 mod families;
 mod payments;
+mod visits;
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -37,6 +38,9 @@ fn endpoints() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("get", "/families", get(families::search)),
         ("get", "/families/{id}", get(families::family)),
         ("post", "/families/{id}/facts", post(families::record_fact)),
+        ("get", "/families/{id}/visits", get(visits::family_visits)),
+        ("post", "/families/{id}/visits", post(visits::record_visit)),
+        ("get", "/visits/overdue", get(visits::overdue)),
         ("get", "/payments/runs", get(payments::list_runs)),
         ("post", "/payments/runs", post(payments::build_run)),
         ("get", "/payments/runs/{run}", get(payments::run)),
@@ -102,7 +106,7 @@ async fn method_not_allowed() -> ApiError {
 #[openapi(
     info(
         title = "Guanai API",
-        description = "临沂市计划生育特殊困难家庭扶助关怀 (临政办发〔2014〕42号): the eval contract, families and payment runs. \
+        description = "临沂市计划生育特殊困难家庭扶助关怀 (临政办发〔2014〕42号): the eval contract, families, visits (二(一)) and payment runs. \
             Amounts are integer fen. Authenticate with `Authorization: Bearer <token>`; a family or run outside the \
             token user's area is 404. Errors are `{\"error\": \"field: problem\"}`."
     ),
@@ -112,6 +116,9 @@ async fn method_not_allowed() -> ApiError {
         families::search,
         families::family,
         families::record_fact,
+        visits::family_visits,
+        visits::record_visit,
+        visits::overdue,
         payments::list_runs,
         payments::build_run,
         payments::run,
@@ -123,6 +130,7 @@ async fn method_not_allowed() -> ApiError {
     tags(
         (name = "eval", description = "The eval contract (docs/eval-contract.md) over HTTP"),
         (name = "families", description = "Families in the token user's area"),
+        (name = "visits", description = "Visits (走访, 二(一)): plans, records, overdue lists"),
         (name = "payments", description = "Payment runs (社会化发放); changes by finance officers"),
         (name = "meta", description = "This document"),
     )

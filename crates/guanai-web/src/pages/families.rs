@@ -1,6 +1,7 @@
 //! Families: search (name, area, census number, exact ID number), the family file (members,
 //! the records timeline, this month's entitlements with the clause-citing explanation,
-//! payments and ledger, contacts), recording a change or a correction, revealing a masked value
+//! payments and ledger, contacts, visits — the section is [`super::visits`]), recording a change
+//! or a correction (after which the family's visits are re-planned), revealing a masked value
 //! for a stated reason, and break-the-glass access to a family outside the user's area.
 
 use askama::Template;
@@ -201,7 +202,7 @@ impl FormErrors {
 
 #[derive(Template)]
 #[template(path = "family.html")]
-struct FamilyPage {
+pub(crate) struct FamilyPage {
     c: Chrome,
     family_id: String,
     family_no: String,
@@ -225,6 +226,8 @@ struct FamilyPage {
     contacts: Vec<guanai_store::contacts::Contact>,
     errors: FormErrors,
     today: String,
+    /// The visit section (二(一)).
+    pub(crate) visits: super::visits::VisitSection,
 }
 
 impl FamilyPage {
@@ -246,10 +249,12 @@ impl FamilyPage {
 #[derive(Deserialize, Default)]
 pub struct FileParams {
     month: Option<String>,
+    /// The year of the visit section (default this year).
+    year: Option<i16>,
     saved: Option<String>,
 }
 
-fn family_id(text: &str) -> Result<FamilyId, WebError> {
+pub(crate) fn family_id(text: &str) -> Result<FamilyId, WebError> {
     FamilyId::parse(text).ok_or(WebError::NotFound)
 }
 
@@ -264,17 +269,29 @@ pub async fn family(
         None => this_month(),
     };
     let flash = p.saved.as_ref().map(|_| signed.t().saved.to_owned());
-    let page = family_page(&signed, &family, month, &[], FormErrors::default(), flash).await?;
+    let year = p.year.unwrap_or_else(|| today().year()).clamp(1, 9999);
+    let page = family_page(
+        &signed,
+        &family,
+        month,
+        &[],
+        FormErrors::default(),
+        flash,
+        year,
+    )
+    .await?;
     render(&page)
 }
 
-async fn family_page(
+/// The family file for `month` (entitlements) and `visit_year` (the visit section).
+pub(crate) async fn family_page(
     signed: &Signed,
     family: &FamilyId,
     month: Month,
     revealed: &[FactId],
     errors: FormErrors,
     flash: Option<String>,
+    visit_year: i16,
 ) -> Result<FamilyPage, WebError> {
     let lang = signed.lang;
     let scoped = signed.scoped();
@@ -351,6 +368,7 @@ async fn family_page(
         Some(v) => signed.state().gate().contacts_for(v).await?,
         None => Vec::new(),
     };
+    let visits = super::visits::section(signed, family, visibility, visit_year).await?;
     let path = format!("/families/{family}");
     Ok(FamilyPage {
         c: Chrome::new(signed, "families", &path).with_flash(flash),
@@ -378,6 +396,7 @@ async fn family_page(
         contacts,
         errors,
         today: today().to_string(),
+        visits,
     })
 }
 
@@ -789,9 +808,22 @@ pub async fn record(Path(id): Path<String>, post: Post<RecordForm>) -> Result<Re
         }
     };
     match outcome {
-        Ok(()) => Ok(Redirect::to(&format!("/families/{family}?saved=1")).into_response()),
+        Ok(()) => {
+            // A change of facts can change the visits due (二(一)): a death, an illness.
+            super::visits::replan(signed.state(), &family).await;
+            Ok(Redirect::to(&format!("/families/{family}?saved=1")).into_response())
+        }
         Err(errors) => {
-            let page = family_page(&signed, &family, this_month(), &[], errors, None).await?;
+            let page = family_page(
+                &signed,
+                &family,
+                this_month(),
+                &[],
+                errors,
+                None,
+                today().year(),
+            )
+            .await?;
             Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
         }
     }
@@ -816,13 +848,25 @@ pub async fn withdraw(
         .correct(&family, form.version, &fact, None, form.reason.trim())
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/families/{family}?saved=1")).into_response()),
+        Ok(_) => {
+            super::visits::replan(signed.state(), &family).await;
+            Ok(Redirect::to(&format!("/families/{family}?saved=1")).into_response())
+        }
         Err(StoreError::Invalid { field, problem }) => {
             let errors = FormErrors {
                 form: "withdraw".into(),
                 fields: vec![(field, problem)],
             };
-            let page = family_page(&signed, &family, this_month(), &[], errors, None).await?;
+            let page = family_page(
+                &signed,
+                &family,
+                this_month(),
+                &[],
+                errors,
+                None,
+                today().year(),
+            )
+            .await?;
             Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),
@@ -850,6 +894,7 @@ pub async fn reveal(Path(id): Path<String>, post: Post<RevealForm>) -> Result<Re
                 &[fact],
                 FormErrors::default(),
                 None,
+                today().year(),
             )
             .await?,
         ),
@@ -858,7 +903,16 @@ pub async fn reveal(Path(id): Path<String>, post: Post<RevealForm>) -> Result<Re
                 form: format!("reveal-{fact}"),
                 fields: vec![(field, problem)],
             };
-            let page = family_page(&signed, &family, this_month(), &[], errors, None).await?;
+            let page = family_page(
+                &signed,
+                &family,
+                this_month(),
+                &[],
+                errors,
+                None,
+                today().year(),
+            )
+            .await?;
             Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),

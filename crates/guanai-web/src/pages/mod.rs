@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod dashboard;
 pub mod families;
 pub mod payments;
+pub mod visits;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
