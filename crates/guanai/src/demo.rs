@@ -16,6 +16,8 @@
 //!    The newest run is left checked, awaiting a finance officer's approval.
 //! 4. Visits (走访, 二(一)): this year's plan, visits in most periods due so far (diligence
 //!    differs by county), needs with follow-ups, dedicated visitors for most families needing one.
+//! 5. Casework: seven applications at every stage (one approved after the last run, its arrears
+//!    due in the next), next year's re-confirmation opened, complaints (two late), service statuses.
 //!
 //! Every random choice comes from the seed, and every date from `today`: the same options give
 //! the same families, facts and amounts (archive ids and record times differ).
@@ -124,10 +126,16 @@ pub(crate) struct DemoReport {
     pub death_flags: u64,
     /// The payment runs, oldest first.
     pub runs: Vec<DemoRun>,
+    /// The year of the demo's today.
+    pub today_year: i16,
     /// This year's visit plan: periods, visits recorded, dedicated visitors named (二(一)).
     pub visit_periods: i64,
     pub visits: usize,
     pub dedicated_visitors: usize,
+    /// Applications by status (zh), complaints filed, parents re-confirmed / on next year's list.
+    pub applications: Vec<(String, usize)>,
+    pub complaints: usize,
+    pub reconfirmed: (i64, i64),
     /// Where the census file and the bank files are, when kept.
     pub files_dir: Option<PathBuf>,
 }
@@ -233,6 +241,11 @@ pub(crate) async fn populate(
     report.visit_periods = periods;
     report.visits = visits;
     report.dedicated_visitors = dedicated;
+    progress("申请审批、年度确认、投诉 / casework");
+    let casework = demo.casework(scratch.path()).await?;
+    report.applications = casework.0;
+    report.complaints = casework.1;
+    report.reconfirmed = casework.2;
     report.facts_recorded = demo.facts_recorded;
     report.corrections = demo.corrections;
     report.claims = demo.claims;
@@ -660,6 +673,7 @@ struct Demo<'a> {
     policy: &'a Policy,
     policy_text: &'a str,
     today: Date,
+    seed: u64,
     families: usize,
     rng: Rng,
     households: Vec<Household>,
@@ -707,6 +721,7 @@ impl<'a> Demo<'a> {
             policy,
             policy_text,
             today: options.today,
+            seed: options.seed,
             families: households.len(),
             rng: Rng::new(options.seed),
             households,
@@ -752,9 +767,13 @@ impl<'a> Demo<'a> {
             claims: Vec::new(),
             death_flags: 0,
             runs: Vec::new(),
+            today_year: self.today.year(),
             visit_periods: 0,
             visits: 0,
             dedicated_visitors: 0,
+            applications: Vec::new(),
+            complaints: 0,
+            reconfirmed: (0, 0),
             files_dir: None,
         }
     }
@@ -888,6 +907,266 @@ impl<'a> Demo<'a> {
             .plan_visits(year, None, self.policy, holidays, &caseworker)
             .await?;
         Ok((plan.periods, ids.len(), dedicated))
+    }
+
+    /// Casework (issue 6): seven new families imported as applications and taken to every stage
+    /// of the procedure (one approved after the last run, so the next run pays its arrears; one
+    /// rejected, open to appeal; one on public notice with an objection); next year's
+    /// re-confirmation opened with a fifth of the parents confirmed; complaints, two of them late;
+    /// a few service statuses. The staff are the demo accounts' people, so the web reads as one story.
+    /// Returns (applications by status, complaints, (confirmed, on the list)).
+    async fn casework(&mut self, dir: &Path) -> Result<(Vec<(String, usize)>, usize, (i64, i64))> {
+        use guanai_store::casework::{Decision, Status, Step};
+        let (village, township, county) = (
+            Actor::new("village (王芳)"),
+            Actor::new("township (孙强)"),
+            Actor::new(format!("county ({})", STAFF.caseworker)),
+        );
+        let today = self.today;
+        let ago = |days: i64| today.saturating_sub(Span::new().days(days));
+        let path = dir.join("申请-演示.csv");
+        write_census(&path, 7, self.seed ^ 0x5151)?;
+        let mut families = Vec::new();
+        for item in CensusReader::open(&path, today)? {
+            let Ok(mut family) = item else { continue };
+            family.family_no = format!("SQ-{}", family.family_no);
+            families.push(family);
+        }
+        let rows = families.iter().map(|f| f.members.len()).sum::<usize>();
+        import(
+            self.archive,
+            families.into_iter().map(Ok::<CensusFamily, Vec<RowError>>),
+            || rows,
+            &ImportOptions {
+                partial: true,
+                actor: Actor::new(STAFF.census),
+                applications: Some(guanai_store::import::ApplicationsFrom {
+                    applied_on: ago(20),
+                    evidence: "申请表、户口簿、独生子女父母光荣证、子女死亡（伤残）证明".into(),
+                }),
+            },
+            |_| {},
+        )
+        .await?;
+        let city = city_user();
+        let pending = self
+            .archive
+            .scoped(&city)
+            .applications(Some(Status::Applied), 0, 50)
+            .await?;
+        let ids: Vec<String> = pending
+            .rows
+            .iter()
+            .map(|(a, _)| a.application_id.clone())
+            .collect();
+        let a = self.archive;
+        let version = |id: String| async move { a.application(&id).await.map(|x| x.version) };
+        for (i, id) in ids.iter().enumerate().skip(1) {
+            a.decide(
+                id,
+                version(id.clone()).await?,
+                Step::VillageCheck,
+                Decision::Pass,
+                "入户核实，材料属实",
+                "",
+                ago(18),
+                &village,
+            )
+            .await?;
+            let from = match i {
+                2 => ago(3),
+                3 => ago(5),
+                _ => ago(17),
+            };
+            if i == 1 {
+                continue;
+            }
+            a.post_notice(
+                id,
+                version(id.clone()).await?,
+                from,
+                self.policy,
+                today,
+                &village,
+            )
+            .await?;
+            match i {
+                2 => continue,
+                3 => {
+                    a.record_objection(
+                        id,
+                        ago(4),
+                        "邻居",
+                        "反映该户另有子女在外地，请核实",
+                        today,
+                        &village,
+                    )
+                    .await?;
+                    continue;
+                }
+                _ => {}
+            }
+            a.decide(
+                id,
+                version(id.clone()).await?,
+                Step::TownshipReview,
+                Decision::Pass,
+                "公示期满无异议，审核通过",
+                "",
+                ago(9),
+                &township,
+            )
+            .await?;
+            match i {
+                5 => {
+                    a.decide(
+                        id,
+                        version(id.clone()).await?,
+                        Step::CountyApproval,
+                        Decision::Pass,
+                        "同意纳入",
+                        "",
+                        ago(2),
+                        &county,
+                    )
+                    .await?;
+                }
+                6 => {
+                    a.decide(
+                        id,
+                        version(id.clone()).await?,
+                        Step::CountyApproval,
+                        Decision::Reject,
+                        "",
+                        "子女死亡证明与户籍注销日期不一致，请补充派出所证明",
+                        ago(2),
+                        &county,
+                    )
+                    .await?;
+                }
+                _ => {}
+            }
+        }
+        let mut by_status: Vec<(String, usize)> = Vec::new();
+        for id in &ids {
+            let status = a.application(id).await?.status.as_zh().to_owned();
+            match by_status.iter_mut().find(|(s, _)| *s == status) {
+                Some((_, n)) => *n += 1,
+                None => by_status.push((status, 1)),
+            }
+        }
+
+        // Next year's re-confirmation, a fifth confirmed this month.
+        let year = today.year() + 1;
+        let campaign = a
+            .open_reconfirmation(year, self.policy, today, &Actor::new("city (周敏)"))
+            .await?;
+        let roster = a.scoped(&city).roster(year, true, 0, 200).await?;
+        let mut confirmed = 0;
+        for line in roster.rows.iter().step_by(5) {
+            let on = self.day_in(Month::of(today));
+            a.confirm_parent(year, &line.person_id, on, "入户见面确认", today, &village)
+                .await?;
+            confirmed += 1;
+        }
+
+        // Complaints: one answered, one in time, two late (escalated).
+        let mut complaints = 0;
+        for (k, (days, summary, answered)) in [
+            (25, "九月份扶助金未到账", true),
+            (3, "希望增加走访次数", false),
+            (20, "反映专人联系电话打不通", false),
+            (40, "对一次性救助金额有疑问", false),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(h) = self.households.get(k * 7) else {
+                break;
+            };
+            let family = h.family_id.clone();
+            let village_code = self
+                .archive
+                .family_file(&family)
+                .await?
+                .facts
+                .iter()
+                .rev()
+                .find_map(|f| match &f.value {
+                    Some(FactValue::Registration { village, .. }) => Some(village.to_string()),
+                    _ => None,
+                });
+            let Some(area_code) = village_code else {
+                continue;
+            };
+            let id = a
+                .file_complaint(
+                    &guanai_store::complaints::NewComplaint {
+                        area_code,
+                        family: Some(family),
+                        source: guanai_store::complaints::Source::Family,
+                        complainant: format!(
+                            "{} 138{}",
+                            h.members.first().map_or("家属", |m| m.name.as_str()),
+                            self.rng.digits(8)
+                        ),
+                        summary: summary.into(),
+                        detail: format!("{summary}，请尽快核实答复。"),
+                        received_on: ago(days),
+                    },
+                    self.policy,
+                    today,
+                    &village,
+                )
+                .await?;
+            if answered {
+                a.answer_complaint(
+                    &id,
+                    "经核查系银行卡冻结导致代发失败，已更新账户并于下一批次补发。",
+                    ago(10),
+                    &township,
+                )
+                .await?;
+            }
+            complaints += 1;
+        }
+
+        // Service statuses for a few parents entitled to medical relief.
+        let mut set = 0;
+        for h in 0..self.households.len() {
+            if set >= 12 {
+                break;
+            }
+            let family = self.households[h].family_id.clone();
+            let list = a
+                .service_checklist(&family, Month::of(today), self.policy)
+                .await?;
+            let Some(item) = list
+                .iter()
+                .find(|i| i.service == guanai_rules::engine::ServiceKind::MedicalRelief)
+            else {
+                continue;
+            };
+            let status = [
+                guanai_store::services::ServiceStatus::Offered,
+                guanai_store::services::ServiceStatus::InProgress,
+                guanai_store::services::ServiceStatus::Granted,
+            ][set % 3];
+            a.set_service_status(
+                &family,
+                &item.person_id,
+                item.service,
+                status,
+                "已告知医疗救助政策及报销流程",
+                ago(7),
+                self.policy,
+                today,
+                &village,
+            )
+            .await?;
+            set += 1;
+        }
+        Ok((by_status, complaints, (confirmed, campaign.persons)))
     }
 
     fn account(&mut self) -> (String, String) {
@@ -1641,6 +1920,20 @@ impl fmt::Display for DemoReport {
             "  走访 / visits: 本年计划 {} 个周期，已登记走访 {} 次，专人 {} 名",
             self.visit_periods, self.visits, self.dedicated_visitors
         )?;
+        let applications: Vec<String> = self
+            .applications
+            .iter()
+            .map(|(status, n)| format!("{status} {n}"))
+            .collect();
+        writeln!(
+            f,
+            "  申请 / applications: {}；投诉 {} 件；{} 年度确认 {}/{} 人",
+            applications.join("，"),
+            self.complaints,
+            self.today_year + 1,
+            self.reconfirmed.0,
+            self.reconfirmed.1
+        )?;
         writeln!(f, "  发放批次 / payment runs:")?;
         for run in &self.runs {
             writeln!(f, "    {run}")?;
@@ -1649,5 +1942,17 @@ impl fmt::Display for DemoReport {
             writeln!(f, "  普查与代发文件 / files: {}", dir.display())?;
         }
         Ok(())
+    }
+}
+
+/// The whole city, as the demo's lists read it.
+fn city_user() -> guanai_store::access::User {
+    guanai_store::access::User {
+        user_id: "demo".into(),
+        login: "demo".into(),
+        display_name: "demo".into(),
+        role: guanai_store::access::Role::City,
+        area_code: guanai_store::access::CITY_CODE.into(),
+        active: true,
     }
 }

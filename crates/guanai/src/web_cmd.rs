@@ -322,7 +322,7 @@ pub fn demo_cmd(args: DemoArgs) -> Result<ExitCode> {
 }
 
 /// One account per role, placed where the demo's families are; the volunteer is paired with
-/// three families of their township.
+/// three families of their township, the counsellor has one family of the county referred.
 async fn demo_users(archive: &Archive) -> Result<Vec<(String, String, String)>> {
     let actor = guanai_store::Actor::new("guanai demo");
     let villages = archive.busiest_villages(1).await?;
@@ -332,7 +332,7 @@ async fn demo_users(archive: &Archive) -> Result<Vec<(String, String, String)>> 
         .context("the demo archive has no families")?;
     let town = village[..9].to_owned();
     let county = village[..6].to_owned();
-    let accounts: [(&str, &str, Role, &str); 9] = [
+    let accounts: [(&str, &str, Role, &str); 10] = [
         ("village", "王芳", Role::Village, &village),
         ("township", "孙强", Role::Township, &town),
         (
@@ -361,6 +361,7 @@ async fn demo_users(archive: &Archive) -> Result<Vec<(String, String, String)>> 
             guanai_store::access::CITY_CODE,
         ),
         ("volunteer", "郑丽", Role::Volunteer, &town),
+        ("counsellor", "赵静", Role::Counsellor, &county),
         (
             "admin",
             "管理员",
@@ -393,6 +394,42 @@ async fn demo_users(archive: &Archive) -> Result<Vec<(String, String, String)>> 
             for row in page.rows {
                 archive
                     .pair_volunteer(&user, &row.family_id, &actor)
+                    .await?;
+            }
+            archive
+                .register_volunteer(&user, "沂南县计生协会志愿者服务队", "陪伴、代办", &actor)
+                .await?;
+        }
+        if role == Role::Counsellor {
+            // One family of the county referred, with a first session on file.
+            let page = archive
+                .scoped(&user_with_role(&user, Role::County))
+                .search(&guanai_store::scope::FamilyQuery {
+                    limit: 1,
+                    ..Default::default()
+                })
+                .await?;
+            let today = crate::archive_cmd::today();
+            for row in page.rows {
+                let referral = archive
+                    .refer_to_counsellor(
+                        &row.family_id,
+                        &user,
+                        "子女去世后长期失眠、情绪低落",
+                        today,
+                        today,
+                        &actor,
+                    )
+                    .await?;
+                archive
+                    .record_session(
+                        &referral,
+                        &user,
+                        today,
+                        50,
+                        "首次访谈：睡眠差，愿意每周交谈一次",
+                        today,
+                    )
                     .await?;
             }
         }

@@ -41,6 +41,7 @@ fn the_demo_fills_a_fresh_archive_with_an_account_per_role() {
             "clerk",
             "inspector",
             "volunteer",
+            "counsellor",
             "admin",
         ] {
             assert!(
@@ -57,7 +58,7 @@ fn the_demo_fills_a_fresh_archive_with_an_account_per_role() {
     let list = String::from_utf8_lossy(&users.stdout);
     assert_eq!(
         list.lines().count(),
-        9,
+        10,
         "one account per role, not two:\n{list}"
     );
     let verify = guanai()
