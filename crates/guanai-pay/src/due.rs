@@ -62,6 +62,21 @@ pub fn family_lines<'f>(
     window: &Window,
     policy: &Policy,
 ) -> FamilyDue {
+    family_lines_until(facts, parents, grant_payee, booked, window, policy, None)
+}
+
+/// [`family_lines`] for a family that left the programme (moved out of Linyi, approved): no
+/// monthly assistance is due from `ended` on, so what was paid for those months is recovered.
+/// One-time grants earned before stay earned.
+pub fn family_lines_until<'f>(
+    facts: &dyn Fn(Month) -> &'f Family,
+    parents: &[&str],
+    grant_payee: Option<&str>,
+    booked: &Booked,
+    window: &Window,
+    policy: &Policy,
+    ended: Option<Month>,
+) -> FamilyDue {
     let mut out = FamilyDue::default();
     let mut due: BTreeMap<(&str, LineKind, Month), Amounts> = BTreeMap::new();
     let mut month = window.first;
@@ -69,7 +84,8 @@ pub fn family_lines<'f>(
     while month <= window.month {
         let family = facts(month);
         let eval = evaluate(family, month, policy);
-        for (i, m) in eval.monthly() {
+        let left = ended.is_some_and(|e| month >= e);
+        for (i, m) in eval.monthly().filter(|_| !left) {
             if let Some(person) = parents.get(i) {
                 due.insert(
                     (person, m.kind.into(), month),

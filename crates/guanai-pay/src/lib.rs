@@ -11,6 +11,6 @@ pub mod kinds;
 pub mod netting;
 
 pub use booked::{Booked, BookedError, Entry};
-pub use due::{DueLine, FamilyDue, Window, family_lines};
+pub use due::{DueLine, FamilyDue, Window, family_lines, family_lines_until};
 pub use kinds::{LineKind, Nature};
 pub use netting::{Netting, Payee, net_family};

@@ -946,7 +946,7 @@ impl Archive {
     }
 
     /// Opens a year's re-confirmation: every parent paid monthly assistance in `today`'s month
-    /// (enrolled families only) goes on the list; the deadline is the pack's day of that year.
+    /// (enrolled families that have not left the programme) goes on the list; the deadline is the pack's day of that year.
     pub async fn open_reconfirmation(
         &self,
         year: i16,
@@ -975,7 +975,8 @@ impl Archive {
         let month = guanai_rules::Month::of(today);
         let pending: std::collections::HashSet<String> = {
             let rows: Vec<(String,)> = on_db!(self.db(), pool => {
-                sqlx::query_as("SELECT family_id FROM application GROUP BY family_id HAVING SUM(CASE WHEN status = 'approved' THEN 1 ELSE 0 END) = 0")
+                sqlx::query_as("SELECT family_id FROM application GROUP BY family_id HAVING SUM(CASE WHEN status = 'approved' THEN 1 ELSE 0 END) = 0 \
+                                UNION SELECT family_id FROM family_exit WHERE status = 'approved'")
                     .fetch_all(pool)
                     .await?
             });
@@ -1470,5 +1471,57 @@ impl Scoped<'_> {
             });
         }
         Ok(Page { rows: out, more })
+    }
+}
+
+impl Scoped<'_> {
+    /// A family's parents on a year's re-confirmation list, for its file (appended for the web's
+    /// family file, which shows them with their confirm forms).
+    pub async fn family_roster(
+        &self,
+        year: i16,
+        family: &FamilyId,
+    ) -> Result<Vec<RosterLine>, StoreError> {
+        if self.user.role == Role::Volunteer || self.visibility(family).await?.is_none() {
+            return Err(StoreError::FamilyNotFound(family.to_string()));
+        }
+        type Row = (String, String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> = on_db!(self.archive.db(), pool => {
+            sqlx::query_as(
+                "SELECT r.person_id, f.family_no, p.village_code, n.name, r.confirmed_on FROM reconfirm_roster r \
+                 JOIN family f ON f.family_id = r.family_id JOIN family_place p ON p.family_id = r.family_id \
+                 LEFT JOIN person_name n ON n.person_id = r.person_id WHERE r.year = $1 AND r.family_id = $2 ORDER BY r.person_id",
+            )
+            .bind(i64::from(year))
+            .bind(family.as_str())
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(person_id, family_no, village_code, name, confirmed)| {
+                Ok(RosterLine {
+                    person_id,
+                    family_id: family.clone(),
+                    family_no,
+                    village_code,
+                    name: name.unwrap_or_default(),
+                    confirmed_on: confirmed.as_deref().map(date_of).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many parents of a year's list are in the user's scope, and how many of them are
+    /// confirmed (the campaign's figures are city-wide).
+    pub async fn roster_counts(&self, year: i16) -> Result<(i64, i64), StoreError> {
+        on_db!(self.archive.db(), pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN r.confirmed_on IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT) \
+                 FROM reconfirm_roster r JOIN family f ON f.family_id = r.family_id JOIN family_place p ON p.family_id = r.family_id WHERE r.year = ",
+            );
+            q.push_bind(i64::from(year));
+            push_scope!(q, &self.user);
+            Ok(q.build_query_as().fetch_one(pool).await?)
+        })
     }
 }

@@ -537,3 +537,40 @@ impl Scoped<'_> {
         Ok(Page { rows, more })
     }
 }
+
+impl Scoped<'_> {
+    /// The complaints about one family that the user may see, newest first (at most `limit`):
+    /// the family file's list (issue 6). Caseworkers and inspectors see those of their area;
+    /// a volunteer those they filed.
+    pub async fn complaints_about(
+        &self,
+        family: &FamilyId,
+        policy: &Policy,
+        today: Date,
+        limit: i64,
+    ) -> Result<Vec<Complaint>, StoreError> {
+        self.sees_complaints()?;
+        self.visibility(family)
+            .await?
+            .ok_or_else(|| StoreError::FamilyNotFound(family.to_string()))?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows: Vec<Row> = on_db!(self.archive.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM complaint c WHERE c.family_id = $1 ORDER BY c.received_on DESC, c.complaint_id LIMIT $2"
+            )))
+            .bind(family.as_str())
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        let answer_days = policy.casework.complaint_answer_days;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let c = from_row(row, today, answer_days)?;
+            if self.covers(&c) {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -14,6 +14,7 @@ pub mod complaints;
 pub mod contacts;
 pub mod db;
 pub mod error;
+pub mod exits;
 pub mod file;
 pub mod import;
 pub mod matching;

@@ -143,6 +143,7 @@ fn plan_family_year(
     policy: &Policy,
     holidays: &Holidays,
     visits: &[VisitDone],
+    ended: Option<Month>,
 ) -> Result<Option<PlannedYear>, StoreError> {
     let last = Month::new(year, 12)
         .ok_or_else(|| StoreError::invalid("year", format!("{year} is not a year")))?;
@@ -151,8 +152,19 @@ fn plan_family_year(
     let Ok(family) = file.engine_family(last, None) else {
         return Ok(None);
     };
-    let needs = year_needs(&family, year, policy)
+    let mut needs = year_needs(&family, year, policy)
         .ok_or_else(|| StoreError::invalid("year", format!("{year} is not a year")))?;
+    // A family that left the programme is visited no more from the month its exit counts.
+    if let Some(ended) = ended {
+        for m in 0..12u8 {
+            let month = Month::new(year, m as i8 + 1)
+                .ok_or_else(|| StoreError::invalid("year", format!("{year} is not a year")))?;
+            if month >= ended {
+                needs.need[usize::from(m)] = NeedLevel::None;
+                needs.holiday[usize::from(m)] = false;
+            }
+        }
+    }
     let periods = plan_year(&needs, &policy.visits, holidays)
         .map_err(|e| StoreError::invalid("year", e.to_string()))?;
     let matched = match_visits(&periods, visits);
@@ -334,6 +346,28 @@ impl Archive {
         Ok(out)
     }
 
+    /// The first month each of these families is out of the programme (approved exits).
+    async fn ended_of(&self, families: &[FamilyId]) -> Result<HashMap<String, Month>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in families.chunks(500) {
+            let rows: Vec<(String, String)> = on_db!(self.db(), pool => {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT family_id, exit_on FROM family_exit WHERE status = 'approved' AND family_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.as_str());
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(pool).await?
+            });
+            for (family, exit_on) in rows {
+                out.insert(family, crate::exits::ended_from(&exit_on)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The period rows (JSON arrays for [`bulk::insert_sql`]) of one family's year.
     fn period_rows(
         family: &FamilyId,
@@ -342,6 +376,7 @@ impl Archive {
         policy: &Policy,
         holidays: &Holidays,
         file: &FamilyFile,
+        ended: Option<Month>,
     ) -> Result<Option<Vec<serde_json::Value>>, StoreError> {
         let mut done = Vec::with_capacity(keys.len());
         for (_, on, occasion) in keys {
@@ -351,7 +386,8 @@ impl Archive {
                     .ok_or_else(|| StoreError::Corrupt(format!("visit occasion {occasion}")))?,
             });
         }
-        let Some((periods, matched)) = plan_family_year(file, year, policy, holidays, &done)?
+        let Some((periods, matched)) =
+            plan_family_year(file, year, policy, holidays, &done, ended)?
         else {
             return Ok(None);
         };
@@ -407,7 +443,16 @@ impl Archive {
             .visits_for_plan(std::slice::from_ref(family), year)
             .await?;
         let keys = visits.get(family.as_str()).cloned().unwrap_or_default();
-        let rows = Self::period_rows(family, year, &keys, policy, holidays, &file)?;
+        let ended = self.ended_of(std::slice::from_ref(family)).await?;
+        let rows = Self::period_rows(
+            family,
+            year,
+            &keys,
+            policy,
+            holidays,
+            &file,
+            ended.get(family.as_str()).copied(),
+        )?;
         let sql = self.period_insert_sql();
         on_db!(self.db(), pool => {
             let mut tx = pool.begin_with(self.db().begin_write()).await?;
@@ -471,11 +516,13 @@ impl Archive {
                 tokio::spawn(async move {
                     let files = archive.care_files(&chunk).await?;
                     let visits = archive.visits_for_plan(&chunk, year).await?;
+                    let ended = archive.ended_of(&chunk).await?;
                     let mut rows = Vec::new();
                     let mut unplannable = 0i64;
                     for file in &files {
                         let keys = visits.get(file.family_id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-                        match Archive::period_rows(&file.family_id, year, keys, &policy, &holidays, file)? {
+                        let left = ended.get(file.family_id.as_str()).copied();
+                        match Archive::period_rows(&file.family_id, year, keys, &policy, &holidays, file, left)? {
                             Some(r) => rows.extend(r),
                             None => unplannable += 1,
                         }
@@ -586,6 +633,11 @@ impl Archive {
     ) -> Result<String, StoreError> {
         check_visit(visit, policy, today)?;
         let file = self.family_file(family).await?;
+        let left = self
+            .ended_of(std::slice::from_ref(family))
+            .await?
+            .get(family.as_str())
+            .copied();
         let year = visit.visited_on.year();
         let visit_id = format!("V{:032x}", rand::random::<u128>());
         let mut visits = self
@@ -603,7 +655,7 @@ impl Archive {
         let next = (visit.visited_on.month() == 12).then_some(year + 1);
         let mut plans = vec![(
             year,
-            Self::period_rows(family, year, &visits, policy, holidays, &file)?,
+            Self::period_rows(family, year, &visits, policy, holidays, &file, left)?,
         )];
         if let Some(next) = next {
             let mut ahead = self
@@ -621,7 +673,7 @@ impl Archive {
             ahead.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
             plans.push((
                 next,
-                Self::period_rows(family, next, &ahead, policy, holidays, &file)?,
+                Self::period_rows(family, next, &ahead, policy, holidays, &file, left)?,
             ));
         }
         let sql = self.period_insert_sql();

@@ -100,6 +100,33 @@ pub enum CaseCommand {
     },
     /// Applications of a family.
     Family { family: String },
+    /// Propose a family's exit (退出): moved out of Linyi, or another reason; the county approves.
+    Exit {
+        #[arg(long)]
+        family: String,
+        /// The day it happened (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// moved-out or other.
+        #[arg(long, default_value = "moved-out", value_parser = ["moved-out", "other"])]
+        reason: String,
+        /// Where to, or why.
+        #[arg(long)]
+        detail: String,
+    },
+    /// Approve (or --reject with --note) a proposed exit; nothing is due from the month after it.
+    ExitDecide {
+        #[arg(long)]
+        family: String,
+        #[arg(long)]
+        exit: String,
+        #[arg(long)]
+        reject: bool,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        policy: PolicyChoice,
+    },
     /// The printable public notice of an area: names masked.
     NoticeList {
         /// A county, township or village code (default: the whole city).
@@ -493,6 +520,68 @@ async fn case(
                 show(&mut out, &a)?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        CaseCommand::Exit {
+            family,
+            date,
+            reason,
+            detail,
+        } => {
+            let family = resolve(store, &family).await?;
+            let on = day("--date", date.as_deref())?;
+            let reason = if reason == "other" {
+                guanai_store::exits::ExitReason::Other
+            } else {
+                guanai_store::exits::ExitReason::MovedOut
+            };
+            match store
+                .propose_exit(&family, reason, &detail, on, today(), &actor)
+                .await
+            {
+                Ok(id) => {
+                    writeln!(out, "已提出退出 {id}（{family}，{on}），待县区审批")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
+        }
+        CaseCommand::ExitDecide {
+            family,
+            exit,
+            reject,
+            note,
+            policy,
+        } => {
+            let policy = policy.load()?;
+            let family = resolve(store, &family).await?;
+            if store
+                .exit_of(&family)
+                .await?
+                .is_none_or(|e| e.exit_id != exit)
+            {
+                eprintln!("guanai: --exit: {exit} is not this family's exit");
+                return Ok(ExitCode::from(1));
+            }
+            match store.decide_exit(&exit, !reject, &note, &actor).await {
+                Ok(()) => {
+                    let holidays = guanai_care::holidays::Holidays::embedded()
+                        .map_err(|e| anyhow!("the embedded festival table: {e}"))?;
+                    store
+                        .replan_family(&family, today().year(), &policy, holidays)
+                        .await?;
+                    writeln!(
+                        out,
+                        "{family} 退出{}",
+                        if reject {
+                            "不予批准"
+                        } else {
+                            "已批准：次月起不再发放，多发的追回"
+                        }
+                    )?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
+            }
         }
         CaseCommand::NoticeList { area, date } => {
             let area = area.unwrap_or_else(|| "371300".to_owned());

@@ -448,4 +448,35 @@ fn the_service_checklist_on_the_command_line() {
         !shown.contains("失眠"),
         "the referral's reason is not printed: {shown}"
     );
+
+    // The family moves out of Linyi: proposed by the village, approved by someone else.
+    let proposed = ok(
+        &demo,
+        "村专干 张丽",
+        &[
+            "case",
+            "exit",
+            "--family",
+            &family,
+            "--detail",
+            "迁往江苏省徐州市",
+        ],
+    );
+    let exit = proposed
+        .split_whitespace()
+        .find_map(|w| w.split('（').next().filter(|id| id.starts_with('E')))
+        .expect("exit id")
+        .to_owned();
+    let own = refused(
+        &demo,
+        "村专干 张丽",
+        &["case", "exit-decide", "--family", &family, "--exit", &exit],
+    );
+    assert!(own.contains("four eyes"), "{own}");
+    let approved = ok(
+        &demo,
+        "县专干 刘洋",
+        &["case", "exit-decide", "--family", &family, "--exit", &exit],
+    );
+    assert!(approved.contains("已批准"), "{approved}");
 }

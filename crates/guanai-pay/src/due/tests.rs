@@ -245,3 +245,46 @@ fn a_grant_without_anyone_to_receive_it_is_reported() {
         Some(LineKind::Grant(GrantKindKey::Bereaved))
     );
 }
+
+#[test]
+fn a_family_that_moved_away_is_paid_nothing_after_and_repays_what_it_got() {
+    let policy = Policy::embedded("linyi-2014").expect("test value");
+    let f = bereaved(None);
+    let mut booked = Booked::default();
+    let paid = family_lines(
+        &|_| &f,
+        &["PM", "PF"],
+        None,
+        &booked,
+        &window("2026-01", "2026-06"),
+        &policy,
+    );
+    book(&mut booked, &paid.lines);
+    // Moved out of Linyi on 2026-04-10 (approved in July): nothing is due from May.
+    let w = window("2026-01", "2026-07");
+    let due = family_lines_until(
+        &|_| &f,
+        &["PM", "PF"],
+        None,
+        &booked,
+        &w,
+        &policy,
+        Some(m("2026-05")),
+    );
+    let mut months: Vec<(String, Nature, i64)> = due
+        .lines
+        .iter()
+        .map(|l| (l.for_month.to_string(), l.nature, l.amounts.amount.get()))
+        .collect();
+    months.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        months,
+        vec![
+            ("2026-05".into(), Nature::Recovery, -59000),
+            ("2026-05".into(), Nature::Recovery, -59000),
+            ("2026-06".into(), Nature::Recovery, -59000),
+            ("2026-06".into(), Nature::Recovery, -59000),
+        ],
+        "May and June recovered for both parents, July not paid"
+    );
+}

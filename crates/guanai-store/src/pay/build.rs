@@ -10,7 +10,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use guanai_pay::booked::Amounts;
 use guanai_pay::{
-    Booked, DueLine, FamilyDue, LineKind, Nature, Payee, Window, family_lines, net_family,
+    Booked, DueLine, FamilyDue, LineKind, Nature, Payee, Window, family_lines_until, net_family,
 };
 use guanai_rules::calendar::counts_in;
 use guanai_rules::{CountyCode, Fen, Month, Policy};
@@ -219,6 +219,8 @@ struct ChunkState {
     /// Parents on a re-confirmation list not confirmed: nothing more is paid for the months from
     /// the one after the deadline (the earliest such month, and the deadline).
     suspended: HashMap<String, (Month, String)>,
+    /// Families that left the programme (approved exits): nothing is due from this month.
+    ended: HashMap<String, Month>,
 }
 
 impl Archive {
@@ -680,6 +682,11 @@ impl Archive {
                 "",
                 "reconfirm_roster r JOIN reconfirm_campaign c ON c.year = r.year WHERE r.confirmed_on IS NULL AND r.family_id IN",
             ),
+            agg(
+                "family_id, exit_on",
+                "",
+                "family_exit WHERE status = 'approved' AND family_id IN",
+            ),
         ];
         // SQLite joins the arrays' text (json() around each would parse it again); PostgreSQL
         // builds a JSON value.
@@ -694,6 +701,7 @@ impl Archive {
             Vec<(String, String, String)>,
             Vec<(String, String)>,
             Vec<(String, String, Option<String>, String)>,
+            Vec<(String, String)>,
             Vec<(String, String)>,
             Vec<(String, String)>,
             Vec<(String, String)>,
@@ -717,11 +725,16 @@ impl Archive {
             q.push(" AS TEXT)");
             q.build_query_as().fetch_one(pool).await?
         });
-        let (booked, balances, awards, flags, transfers, blind, applications, unconfirmed): State =
+        let (booked, balances, awards, flags, transfers, blind, applications, unconfirmed, exits): State =
             serde_json::from_str(&json.0).map_err(|e| {
                 PayError::Invalid(format!("payment state of a chunk of families: {e}"))
             })?;
         state.booked = booked.into_iter().collect();
+        for (family, exit_on) in exits {
+            let from =
+                crate::exits::ended_from(&exit_on).map_err(|e| PayError::Invalid(e.to_string()))?;
+            state.ended.insert(family, from);
+        }
         let mut approved = std::collections::HashSet::new();
         for (family, status) in applications {
             if status == "approved" {
@@ -931,7 +944,15 @@ fn plan_family(
         mut lines,
         beyond_limit,
         grant_without_payee,
-    } = family_lines(&facts, &parents, primary, &booked, window, policy);
+    } = family_lines_until(
+        &facts,
+        &parents,
+        primary,
+        &booked,
+        window,
+        policy,
+        state.ended.get(family_id).copied(),
+    );
     plan.beyond_limit += beyond_limit.get();
     if beyond_limit > Fen::ZERO {
         plan.problems.push(problem(
