@@ -2,10 +2,12 @@
 //! real port, `chromedriver` started on a free port, and the flows a caseworker goes through
 //! driven with WebDriver (fantoccini) — signing in as every role, finding a family, recording a
 //! death through the form, another area's family not being found, an overdue visit (二(一))
-//! recorded from the `/visits` list, the volunteer's list holding only the paired family, and a
-//! month's payment run built, checked, approved by a second finance officer and exported to bank
-//! files. A PNG
-//! screenshot of each key step is written to `<target>/browser-screenshots/`.
+//! recorded from the `/visits` list, the volunteer's lists holding only the paired family and
+//! the help they give recorded on its file (二(一)), an application (申请, issue 6) taken from the
+//! village check through the public notice and the township review to the county approval by
+//! three users, and a month's payment run built, checked, approved by a second finance officer
+//! and exported to bank files, paying the approved family. A PNG screenshot of each key step is
+//! written to `<target>/browser-screenshots/`.
 //!
 //! Without `chromedriver` on PATH the test says it skipped, except in CI (`CI` set), where it
 //! fails.
@@ -74,6 +76,9 @@ async fn caseworker_flows_in_a_real_browser() {
             .await
             .expect("visit plan");
     }
+    // A family of village A applying (申请, issue 6): paid only once the county approves it.
+    let (family_p, _) = support::applicant(&world, "A-101", "孙凤英", 101).await;
+    let family_p = family_p.to_string();
     let base = serve(world.router.clone()).await;
     let driver = ChromeDriver::start(&driver_path);
     let profile = tempfile::tempdir().expect("profile dir");
@@ -99,7 +104,10 @@ async fn caseworker_flows_in_a_real_browser() {
         b.goto("/").await;
         b.sign_out().await;
         the_volunteer_sees_the_paired_family_only(&b).await;
+        the_volunteer_records_help(&b, &family_a).await;
+        apply_notice_review_approve(&b).await;
         pay_a_month(&b).await;
+        the_approved_family_is_paid(&b, &family_p).await;
     })
     .await;
     if flows.is_err() {
@@ -389,6 +397,101 @@ async fn the_volunteer_sees_the_paired_family_only(b: &Browser) {
     b.sign_out().await;
 }
 
+/// 6b. The volunteer's family search lists only the paired family (A, not A2 of the same
+///    county); on its file they record — in the browser's form — the help they gave (二(一)),
+///    which the file then lists, and they see no counselling.
+async fn the_volunteer_records_help(b: &Browser, family_a: &str) {
+    b.sign_in("volunteer").await;
+    b.goto("/families").await;
+    b.click("#search").await;
+    b.wait_for("#family-list").await;
+    let rows = b
+        .client
+        .execute(
+            "return [...document.querySelectorAll('#family-list a[href^=\"/families/\"]')].map(a => a.closest('tr').textContent);",
+            vec![],
+        )
+        .await
+        .expect("rows");
+    let rows = rows.as_array().expect("a list");
+    assert_eq!(rows.len(), 1, "only the paired family: {rows:?}");
+    assert!(
+        rows[0].as_str().expect("text").contains("A-001"),
+        "{rows:?}"
+    );
+    b.screenshot("15-families-volunteer").await;
+    b.client
+        .find(Locator::Css("#family-list a[href^='/families/']"))
+        .await
+        .expect("the family")
+        .click()
+        .await
+        .expect("open the family");
+    b.wait_until("the paired family's file", || async {
+        b.path().await == format!("/families/{family_a}")
+    })
+    .await;
+    assert!(
+        b.client.find(Locator::Css("#counselling")).await.is_err(),
+        "a volunteer sees no counselling"
+    );
+    b.click("details#form-help > summary").await;
+    let form = "details#form-help form";
+    let yesterday = guanai_web::pages::today()
+        .checked_sub(jiff::Span::new().days(1))
+        .expect("date")
+        .to_string();
+    b.set_value(&format!("{form} input[name=on_date]"), &yesterday)
+        .await;
+    let kinds = b
+        .client
+        .find_all(Locator::Css(&format!("{form} select[name=kind] option")))
+        .await
+        .expect("kinds");
+    let mut daily_care = None;
+    for option in kinds {
+        if option.text().await.expect("option").contains("生活照料") {
+            daily_care = Some(option);
+        }
+    }
+    daily_care
+        .expect("生活照料 is offered")
+        .click()
+        .await
+        .expect("choose 生活照料");
+    b.wait_for(&format!("{form} input[name=minutes]"))
+        .await
+        .send_keys("120")
+        .await
+        .expect("minutes");
+    b.wait_for(&format!("{form} textarea[name=note]"))
+        .await
+        .send_keys("帮老人买菜、打扫院子")
+        .await
+        .expect("note");
+    b.scroll_to("#form-help").await;
+    b.screenshot("16-help-form-volunteer").await;
+    b.click(&format!("{form} button[type=submit]")).await;
+    b.wait_until("the saved file", || async {
+        b.query().await.contains("saved=1")
+    })
+    .await;
+    assert_eq!(b.text("p.flash").await, "已保存");
+    let record = b.text("#help-records tr.help").await;
+    for expected in [
+        yesterday.as_str(),
+        "生活照料",
+        "120",
+        "帮老人买菜、打扫院子",
+        "测试volunteer",
+    ] {
+        assert!(record.contains(expected), "{expected} in {record:?}");
+    }
+    b.scroll_to("#network").await;
+    b.screenshot("17-help-saved-volunteer").await;
+    b.sign_out().await;
+}
+
 /// 7. A month is paid (二(二)): `finance` sets the county's paying account, builds the run and
 ///    checks it (holding blocked transfers, if any, for a reason); `finance2` approves it (four
 ///    eyes) and exports the bank files, whose download links work.
@@ -497,6 +600,135 @@ async fn pay_a_month(b: &Browser) {
     }
     b.scroll_to("#bank-files").await;
     b.screenshot("09-run-exported-finance2").await;
+    b.sign_out().await;
+}
+
+/// `n` days before today, as date inputs take it.
+fn days_ago(n: i64) -> String {
+    guanai_web::pages::today()
+        .checked_sub(jiff::Span::new().days(n))
+        .expect("date")
+        .to_string()
+}
+
+/// 8. An application (申请, issue 6) from the village check to the county approval, each step by
+///    its own user in the browser's forms: the village caseworker opens `/cases`, opens the
+///    pending application of A-101, passes the village check (dated nine days ago) and posts
+///    the public notice from eight days ago (so it has ended); the printable notice masks the
+///    names; the township caseworker passes the review; the county caseworker approves, and the
+///    page says the family is enrolled.
+async fn apply_notice_review_approve(b: &Browser) {
+    b.sign_in("village").await;
+    b.click("#nav-cases").await;
+    b.wait_for("#case-list").await;
+    let mut link = None;
+    for row in b
+        .client
+        .find_all(Locator::Css("#case-list tr"))
+        .await
+        .expect("rows")
+    {
+        if row.text().await.expect("row").contains("A-101") {
+            link = Some(row.find(Locator::Css("a")).await.expect("link"));
+        }
+    }
+    b.screenshot("20-cases-village").await;
+    link.expect("A-101's application is listed")
+        .click()
+        .await
+        .expect("open the application");
+    b.wait_for("#form-decide").await;
+    let case = b.path().await;
+    assert!(case.starts_with("/cases/A"), "{case}");
+    assert_eq!(b.text("#case-status").await, "待村级初审");
+    b.wait_for("#form-decide textarea[name=evidence]")
+        .await
+        .send_keys("入户核实：独生子女证、子女死亡证明与户籍注销记录一致")
+        .await
+        .expect("evidence");
+    b.set_value("#check-date", &days_ago(9)).await;
+    b.screenshot("21-village-check-village").await;
+    b.click("#form-decide button[type=submit]").await;
+    b.wait_until("the village check", || async {
+        b.query().await.contains("done=1")
+    })
+    .await;
+    assert_eq!(b.text("#case-status").await, "待公示");
+    b.goto(&case).await;
+    b.set_value("#notice-from", &days_ago(8)).await;
+    b.screenshot("22-notice-form-village").await;
+    b.click("#form-notice button[type=submit]").await;
+    b.wait_until("the notice", || async {
+        b.query().await.contains("done=1")
+    })
+    .await;
+    assert_eq!(b.text("#case-status").await, "公示中");
+    assert_eq!(
+        b.text("#notice-period").await,
+        format!("{} 至 {}", days_ago(8), days_ago(2))
+    );
+    b.goto(&format!("/cases/notice?date={}", days_ago(5))).await;
+    let notice = b.text("#notice").await;
+    assert!(
+        notice.contains("A-101") && notice.contains("孙*英") && !notice.contains("孙凤英"),
+        "{notice}"
+    );
+    b.screenshot("23-public-notice-village").await;
+    b.sign_out().await;
+
+    b.sign_in("township").await;
+    b.goto(&case).await;
+    assert!(
+        b.text("#review-rule").await.contains(&days_ago(1)),
+        "the review is open from the day after the notice"
+    );
+    b.wait_for("#form-decide textarea[name=evidence]")
+        .await
+        .send_keys("公示期满，无异议，审核通过")
+        .await
+        .expect("evidence");
+    b.screenshot("24-township-review-township").await;
+    b.click("#form-decide button[type=submit]").await;
+    b.wait_until("the township review", || async {
+        b.query().await.contains("done=1")
+    })
+    .await;
+    assert_eq!(b.text("#case-status").await, "待县级审批");
+    b.sign_out().await;
+
+    b.sign_in("county").await;
+    b.goto(&case).await;
+    b.wait_for("#form-decide textarea[name=evidence]")
+        .await
+        .send_keys("材料齐全，同意纳入")
+        .await
+        .expect("evidence");
+    b.click("#form-decide button[type=submit]").await;
+    b.wait_until("the county approval", || async {
+        b.query().await.contains("done=1")
+    })
+    .await;
+    assert_eq!(b.text("#case-status").await, "已批准纳入");
+    assert_eq!(b.text("#enrolled").await, "已纳入，下次发放批次按规则补发");
+    b.screenshot("25-approved-county").await;
+    b.sign_out().await;
+}
+
+/// 9. After the month's run (step 7), the approved family's file shows it enrolled and paid by
+///    that run.
+async fn the_approved_family_is_paid(b: &Browser, family_p: &str) {
+    b.sign_in("county").await;
+    b.goto(&format!("/families/{family_p}")).await;
+    assert_eq!(b.text("#enrolment").await, "已批准纳入");
+    let month = guanai_rules::Month::of(guanai_web::pages::today());
+    let run = format!("{}-371321-", month.to_string().replace('-', ""));
+    let payments = b.text("#payments").await;
+    assert!(
+        payments.contains(&run),
+        "A-101 is paid by the month's run {run}…: {payments}"
+    );
+    b.scroll_to("#casework").await;
+    b.screenshot("26-enrolled-and-paid-county").await;
     b.sign_out().await;
 }
 

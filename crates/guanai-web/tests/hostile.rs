@@ -40,6 +40,223 @@ async fn visit_of_county_b(w: &World) -> String {
         .expect("visit B")
 }
 
+/// County B's complaint about family B, and family B referred to county B's counsellor.
+async fn care_of_county_b(w: &World) -> (String, String) {
+    let today = guanai_web::pages::today();
+    let policy = guanai_rules::Policy::embedded("linyi-2014").expect("policy");
+    let scoped = w.archive.scoped(w.user("county_b"));
+    let complaint = scoped
+        .file_complaint(
+            &guanai_store::complaints::NewComplaint {
+                area_code: "371302".into(),
+                family: Some(w.family_b.clone()),
+                source: guanai_store::complaints::Source::Family,
+                complainant: "兰山区投诉人".into(),
+                summary: "兰山区的投诉".into(),
+                detail: "兰山区的投诉内容".into(),
+                received_on: today,
+            },
+            &policy,
+            today,
+        )
+        .await
+        .expect("complaint B");
+    let counsellor_b = w
+        .archive
+        .create_user(
+            &guanai_store::access::NewUser {
+                login: "counsellor_b".into(),
+                display_name: "兰山区咨询师".into(),
+                role: guanai_store::access::Role::Counsellor,
+                area_code: "371302".into(),
+                password: support::PASSWORD.into(),
+            },
+            &guanai_store::Actor::new("test"),
+        )
+        .await
+        .expect("counsellor B");
+    let referral = scoped
+        .refer_to_counsellor(&w.family_b, &counsellor_b, "兰山区转介原因", today, today)
+        .await
+        .expect("referral B");
+    (complaint, referral)
+}
+
+/// What another area's user tries on the service checklist, complaints and the care network
+/// (family B, its complaint and its referral).
+fn care_attempts(family_b: &str, complaint_b: &str, referral_b: &str) -> Vec<Attempt> {
+    let today = guanai_web::pages::today().to_string();
+    let fields = |pairs: &[(&'static str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (*k, (*v).to_owned()))
+            .collect::<Vec<_>>()
+    };
+    vec![
+        (
+            "POST",
+            format!("/families/{family_b}/services"),
+            fields(&[
+                ("person", "P00000000000000000000000000000000"),
+                ("service", "medical_relief"),
+                ("status", "granted"),
+                ("on_date", &today),
+                ("note", "x"),
+            ]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/volunteers"),
+            fields(&[("volunteer", "volunteer")]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/volunteers/refusal"),
+            fields(&[("refused_on", &today), ("reason", "x")]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/volunteers/refusal/withdraw"),
+            vec![],
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/help"),
+            fields(&[
+                ("on_date", &today),
+                ("kind", "daily_care"),
+                ("minutes", "30"),
+                ("note", "x"),
+            ]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/referrals"),
+            fields(&[
+                ("counsellor", "counsellor"),
+                ("referred_on", &today),
+                ("reason", "x"),
+            ]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/referrals/{referral_b}/sessions"),
+            fields(&[("on_date", &today), ("minutes", "30"), ("note", "x")]),
+        ),
+        ("GET", format!("/complaints/{complaint_b}"), vec![]),
+        (
+            "POST",
+            format!("/complaints/{complaint_b}/answer"),
+            fields(&[("answer", "替别县答复")]),
+        ),
+        (
+            "POST",
+            format!("/complaints/{complaint_b}/reveal"),
+            fields(&[("reason", "想看看是谁")]),
+        ),
+    ]
+}
+
+/// An applying family of county B (B-002, 孙兰芳; 申请, issue 6) and its application, recorded by
+/// its own county (family B itself is paid by run B, so it cannot apply).
+async fn application_of_county_b(w: &World) -> (String, String) {
+    let today = guanai_web::pages::today();
+    let mother = guanai_rules::ResidentId::build(
+        "371302",
+        guanai_rules::parse_date("1964-09-09").expect("date"),
+        7,
+    )
+    .expect("id");
+    let family = w
+        .archive
+        .create_family(
+            &support::bereaved("B-002", support::VILLAGE_B, "孙兰芳", mother.as_str()),
+            &guanai_store::Actor::new("test"),
+            "test",
+        )
+        .await
+        .expect("family B-002");
+    let application = w
+        .archive
+        .scoped(w.user("county_b"))
+        .apply(&family, today, "孙兰芳（母亲）", "申请表", today)
+        .await
+        .expect("application B");
+    (family.to_string(), application)
+}
+
+/// What another area's user tries on applications and the re-confirmation (county B's applying
+/// family and its application; opening a year is the city's alone).
+fn casework_attempts(family_b: &str, application_b: &str) -> Vec<Attempt> {
+    let today = guanai_web::pages::today().to_string();
+    let fields = |pairs: &[(&'static str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (*k, (*v).to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let objection = "O00000000000000000000000000000000";
+    vec![
+        ("GET", format!("/cases/{application_b}"), vec![]),
+        (
+            "POST",
+            format!("/cases/{application_b}/decide"),
+            fields(&[
+                ("step", "village_check"),
+                ("version", "1"),
+                ("decision", "pass"),
+                ("evidence", "x"),
+                ("reason", ""),
+                ("on_date", &today),
+            ]),
+        ),
+        (
+            "POST",
+            format!("/cases/{application_b}/notice"),
+            fields(&[("version", "1"), ("from", &today)]),
+        ),
+        (
+            "POST",
+            format!("/cases/{application_b}/objection"),
+            fields(&[("raised_on", &today), ("raised_by", "x"), ("content", "x")]),
+        ),
+        (
+            "POST",
+            format!("/cases/{application_b}/objections/{objection}/resolve"),
+            fields(&[("upheld", "0"), ("resolution", "x")]),
+        ),
+        (
+            "POST",
+            format!("/cases/{application_b}/appeal"),
+            fields(&[("version", "1"), ("reason", "x")]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/apply"),
+            fields(&[
+                ("applied_on", &today),
+                ("applicant", "x"),
+                ("evidence", "x"),
+            ]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/confirm"),
+            fields(&[
+                ("year", "2027"),
+                ("person", "P00000000000000000000000000000000"),
+                ("confirmed_on", &today),
+                ("note", "x"),
+            ]),
+        ),
+        (
+            "POST",
+            "/confirm/open".to_owned(),
+            fields(&[("year", "2099")]),
+        ),
+    ]
+}
+
 /// A request to try: method, path and form fields.
 type Attempt = (&'static str, String, Vec<(&'static str, String)>);
 
@@ -136,6 +353,9 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
         .expect("file")
         .version;
     let visits_before = w.archive.visits_of(&w.family_b).await.expect("visits");
+    let (complaint_b, referral_b) = care_of_county_b(&w).await;
+    let (family_b2, application_b) = application_of_county_b(&w).await;
+    let application_before = w.archive.application(&application_b).await.expect("app B");
     for login in [
         "village",
         "township",
@@ -143,10 +363,15 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
         "finance",
         "finance2",
         "volunteer",
+        "counsellor",
         "admin",
     ] {
         let mut c = w.client(login).await;
-        for (method, path, fields) in attempts(&family_b, &visit_b, &run_b) {
+        for (method, path, fields) in attempts(&family_b, &visit_b, &run_b)
+            .into_iter()
+            .chain(care_attempts(&family_b, &complaint_b, &referral_b))
+            .chain(casework_attempts(&family_b2, &application_b))
+        {
             let r = if method == "GET" {
                 c.get(&path).await
             } else {
@@ -163,7 +388,42 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
                 !r.body.contains("赵玉梅") && !r.body.contains("B-001"),
                 "{login} {method} {path} leaked"
             );
+            assert!(
+                !r.body.contains("兰山区的投诉") && !r.body.contains("兰山区投诉人"),
+                "{login} {method} {path} leaked the complaint"
+            );
+            assert!(
+                !r.body.contains("孙兰芳") && !r.body.contains("B-002"),
+                "{login} {method} {path} leaked the application"
+            );
         }
+        for list in ["open", "late", "all"] {
+            let r = c.get(&format!("/complaints?list={list}")).await;
+            assert!(
+                !r.body.contains("兰山区的投诉"),
+                "{login} sees county B's complaint ({list})"
+            );
+        }
+        // A complaint about family B by its archive id is refused (no such family in scope).
+        let r = c
+            .post(
+                "/complaints",
+                &[
+                    ("area", "371302"),
+                    ("family", &family_b),
+                    ("source", "family"),
+                    ("complainant", "x"),
+                    ("summary", "关于别县家庭"),
+                    ("detail", "x"),
+                    ("received_on", &guanai_web::pages::today().to_string()),
+                ],
+            )
+            .await;
+        assert!(
+            r.status.is_client_error() && !r.body.contains("B-001"),
+            "{login} filed a complaint about B: {}",
+            r.status
+        );
         let r = c.get("/payments").await;
         assert!(!r.body.contains(&run_b), "{login} sees run B in the list");
         let r = c.get("/families?area=371302").await;
@@ -195,6 +455,92 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
             .expect("dedicated")
             .is_none(),
         "no dedicated visitor named for family B"
+    );
+    assert_eq!(
+        w.archive.application(&application_b).await.expect("app B"),
+        application_before,
+        "family B's application unchanged"
+    );
+    assert_eq!(
+        w.archive
+            .applications_of(&guanai_store::FamilyId::parse(&family_b2).expect("id"))
+            .await
+            .expect("apps")
+            .len(),
+        1,
+        "no application added for county B's family"
+    );
+    assert!(
+        w.archive
+            .reconfirmation(2099)
+            .await
+            .expect("campaign")
+            .is_none(),
+        "no year opened"
+    );
+    let policy = guanai_rules::Policy::embedded("linyi-2014").expect("policy");
+    let today = guanai_web::pages::today();
+    let complaint = w
+        .archive
+        .complaint(&complaint_b, &policy, today)
+        .await
+        .expect("complaint B");
+    assert!(complaint.answer.is_none(), "complaint B unanswered");
+    let about_b = w
+        .archive
+        .scoped(w.user("county_b"))
+        .complaints_about(&w.family_b, &policy, today, 10)
+        .await
+        .expect("complaints about B");
+    assert_eq!(about_b.len(), 1, "no complaint filed about family B");
+    let counsellor_b = w
+        .archive
+        .user_by_login("counsellor_b")
+        .await
+        .expect("user")
+        .expect("counsellor B");
+    let referrals = w
+        .archive
+        .referrals_of(&w.family_b, &counsellor_b)
+        .await
+        .expect("referrals");
+    assert_eq!(referrals.len(), 1, "no referral of family B added");
+    assert!(
+        referrals[0].sessions.is_empty(),
+        "no session recorded for B"
+    );
+    assert!(
+        w.archive
+            .volunteers_of(&w.family_b)
+            .await
+            .expect("pairs")
+            .is_empty(),
+        "nobody paired with family B"
+    );
+    assert!(
+        w.archive
+            .pairing_refusal(&w.family_b)
+            .await
+            .expect("refusal")
+            .is_none(),
+        "no refusal recorded for family B"
+    );
+    assert!(
+        w.archive
+            .help_of(&w.family_b)
+            .await
+            .expect("help")
+            .is_empty(),
+        "no help recorded for family B"
+    );
+    assert!(
+        w.archive
+            .service_checklist(&w.family_b, guanai_web::pages::this_month(), &policy)
+            .await
+            .expect("checklist")
+            .iter()
+            .all(|i| i.status.is_none()),
+        "no service status for family B"
     );
     assert_eq!(
         w.archive
@@ -240,6 +586,13 @@ async fn sql_injection_in_every_parameter_is_harmless() {
             format!("/families/{a}?month={q}"),
             format!("/families/{a}?year={q}"),
             format!("/visits?list={q}&page={q}"),
+            format!("/complaints?list={q}&page={q}"),
+            format!("/complaints/{q}"),
+            format!("/cases?status={q}&page={q}"),
+            format!("/cases/{q}"),
+            format!("/cases/notice?date={q}"),
+            format!("/confirm?year={q}&open={q}&page={q}"),
+            format!("/confirm?open={q}"),
             format!("/payments/{q}"),
             format!("/lang/{q}?back={q}"),
         ] {
@@ -308,6 +661,68 @@ async fn sql_injection_in_every_parameter_is_harmless() {
                 vec![("visitor", bad), ("unit", bad)],
             ),
             ("/visits/plan".to_owned(), vec![("year", bad)]),
+            (
+                format!("/families/{a}/apply"),
+                vec![("applied_on", bad), ("applicant", bad), ("evidence", bad)],
+            ),
+            (
+                format!("/families/{a}/confirm"),
+                vec![
+                    ("year", "2027"),
+                    ("person", bad),
+                    ("confirmed_on", bad),
+                    ("note", bad),
+                ],
+            ),
+            (
+                format!("/cases/{q}/decide"),
+                vec![("step", bad), ("version", "1"), ("decision", bad)],
+            ),
+            (
+                format!("/cases/{q}/objections/{q}/resolve"),
+                vec![("upheld", bad), ("resolution", bad)],
+            ),
+            ("/confirm/open".to_owned(), vec![("year", bad)]),
+            (
+                format!("/families/{a}/services"),
+                vec![
+                    ("person", bad),
+                    ("service", bad),
+                    ("status", bad),
+                    ("on_date", bad),
+                    ("note", bad),
+                ],
+            ),
+            (
+                format!("/families/{a}/volunteers"),
+                vec![("volunteer", bad)],
+            ),
+            (
+                format!("/families/{a}/volunteers/refusal"),
+                vec![("refused_on", bad), ("reason", bad)],
+            ),
+            (
+                format!("/families/{a}/referrals"),
+                vec![("counsellor", bad), ("referred_on", bad), ("reason", bad)],
+            ),
+            (
+                format!("/families/{a}/referrals/{q}/sessions"),
+                vec![("on_date", bad), ("minutes", bad), ("note", bad)],
+            ),
+            (
+                "/complaints".to_owned(),
+                vec![
+                    ("area", bad),
+                    ("family", bad),
+                    ("source", bad),
+                    ("complainant", bad),
+                    ("summary", bad),
+                    ("detail", bad),
+                    ("received_on", bad),
+                ],
+            ),
+            (format!("/complaints/{q}/answer"), vec![("answer", bad)]),
+            (format!("/complaints/{q}/reveal"), vec![("reason", bad)]),
         ] {
             let r = c.post(&path, &fields).await;
             assert!(r.status.as_u16() < 500, "POST {path}: {}", r.status);

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use guanai_rules::engine::{Person, evaluate_traced};
 use guanai_rules::explain::{Labels, Reason, render as render_reason};
 use guanai_rules::{Month, ResidentId};
-use guanai_store::access::Role;
 use guanai_store::scope::{FamilyQuery, FamilySort, MAX_PAGE, Visibility};
 use guanai_store::{FactId, FactValue, FamilyFile, FamilyId, Relation, StoreError};
 use serde::{Deserialize, Serialize};
@@ -198,11 +197,12 @@ pub struct FamilyDto {
     /// When a break-the-glass grant ends (RFC 3339).
     pub granted_until: Option<String>,
     pub members: Vec<MemberDto>,
-    /// The records in force, masked (volunteers see only what a visit needs).
+    /// The records in force, masked (volunteers and counsellors see only what a visit needs).
     pub facts: Vec<FactDto>,
     /// The evaluated month, YYYY-MM.
     pub month: String,
-    /// The month's entitlements (absent for volunteers, or when the file cannot be evaluated).
+    /// The month's entitlements (absent for volunteers and counsellors, or when the file cannot
+    /// be evaluated).
     pub evaluation: Option<EvaluationDto>,
     /// Why the file cannot be evaluated.
     pub evaluation_error: Option<String>,
@@ -330,7 +330,8 @@ pub async fn family(
     };
     let lang = lang_param(p.lang.as_deref())?;
     let (file, visibility) = user.scoped().family_file(&family).await?;
-    let volunteer = user.user.role == Role::Volunteer;
+    // Volunteers and counsellors see only what their work needs (no ID numbers, no evaluation).
+    let volunteer = user.user.role.works_by_assignment();
     let (evaluation, evaluation_error) = if volunteer {
         (None, None)
     } else {

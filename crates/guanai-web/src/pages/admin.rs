@@ -1,6 +1,6 @@
 //! Users and areas administration (administrators only): create users in a role and area,
-//! deactivate and activate them, set passwords (ending their sessions) and issue API tokens.
-//! Administrators see no family data.
+//! deactivate and activate them, set passwords (ending their sessions) and issue API tokens;
+//! register a volunteer's organisation and skills (二(一)). Administrators see no family data.
 
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -22,6 +22,8 @@ struct UsersPage {
     form: NewUserForm,
     errors: Vec<(String, String)>,
     token: Option<(String, String)>,
+    /// Volunteers' organisation and skills, by login (二(一)).
+    profiles: Vec<(String, String, String)>,
 }
 
 impl UsersPage {
@@ -34,6 +36,13 @@ impl UsersPage {
     }
     fn role_label(&self, role: &Role) -> &'static str {
         self.c.lang.pick(role.label_zh(), role.label_en())
+    }
+    /// A volunteer's registered organisation and skills.
+    fn profile(&self, login: &str) -> Option<(&str, &str)> {
+        self.profiles
+            .iter()
+            .find(|(l, _, _)| l == login)
+            .map(|(_, o, s)| (o.as_str(), s.as_str()))
     }
 }
 
@@ -63,7 +72,7 @@ async fn page(
     token: Option<(String, String)>,
     flash: Option<String>,
 ) -> Result<UsersPage, WebError> {
-    let users = signed
+    let users: Vec<(User, String)> = signed
         .state()
         .gate()
         .users()
@@ -74,6 +83,12 @@ async fn page(
             (u, area)
         })
         .collect();
+    let mut profiles = Vec::new();
+    for (u, _) in users.iter().filter(|(u, _)| u.role == Role::Volunteer) {
+        if let Some((organisation, skills)) = signed.state().gate().volunteer_profile(u).await? {
+            profiles.push((u.login.clone(), organisation, skills));
+        }
+    }
     Ok(UsersPage {
         c: Chrome::new(signed, "users", "/admin/users").with_flash(flash),
         users,
@@ -87,6 +102,7 @@ async fn page(
         },
         errors,
         token,
+        profiles,
     })
 }
 
@@ -136,6 +152,10 @@ pub struct UserAction {
     password: String,
     #[serde(default)]
     label: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    skills: String,
 }
 
 pub async fn user_action(
@@ -199,6 +219,27 @@ pub async fn user_action(
                 .await?,
             )
         }
+        "volunteer" if user.role != Role::Volunteer => Err(WebError::BadRequest(
+            "只有志愿者账号登记所属组织 / only volunteers have an organisation".into(),
+        )),
+        "volunteer" => match gate
+            .register_volunteer(&user, &form.organisation, &form.skills, &actor)
+            .await
+        {
+            Ok(()) => Ok(Redirect::to("/admin/users?saved=1").into_response()),
+            Err(StoreError::Invalid { problem, .. }) => {
+                let p = page(
+                    &signed,
+                    NewUserForm::default(),
+                    vec![(format!("volunteer-{login}"), problem)],
+                    None,
+                    None,
+                )
+                .await?;
+                Ok((StatusCode::BAD_REQUEST, render(&p)?).into_response())
+            }
+            Err(e) => Err(e.into()),
+        },
         _ => Err(WebError::BadRequest("unknown action".into())),
     }
 }

@@ -35,12 +35,22 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 pub(crate) async fn read_upload(
     signed: &Signed,
     headers: &HeaderMap,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Option<(String, Vec<u8>)>, WebError> {
+    Ok(read_upload_fields(signed, headers, multipart).await?.0)
+}
+
+/// [`read_upload`], with the form's other text fields after the token (name, value).
+pub(crate) async fn read_upload_fields(
+    signed: &Signed,
+    headers: &HeaderMap,
+    mut multipart: Multipart,
+) -> Result<(Option<(String, Vec<u8>)>, Vec<(String, String)>), WebError> {
     check_same_origin(headers)?;
     let failed = |_| WebError::BadRequest(format!("{} / {}", ZH.upload_failed, EN.upload_failed));
     let mut verified = false;
     let mut file = None;
+    let mut fields = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(failed)? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
@@ -57,11 +67,15 @@ pub(crate) async fn read_upload(
                 }
             }
             "file" => return Err(WebError::Csrf),
+            _ if verified && field.file_name().is_none() => {
+                let text = field.text().await.map_err(failed)?;
+                fields.push((name, text.chars().take(2000).collect()));
+            }
             _ => {}
         }
     }
     if verified {
-        Ok(file)
+        Ok((file, fields))
     } else {
         Err(WebError::Csrf)
     }
@@ -93,6 +107,8 @@ struct ImportPage {
     report_url: String,
     report_name: String,
     done: Option<Done>,
+    /// The "import as new applications" choice (issue 6).
+    applications: super::cases::AsApplications,
 }
 
 impl ImportPage {
@@ -106,6 +122,7 @@ impl ImportPage {
             report_url: String::new(),
             report_name: String::new(),
             done: None,
+            applications: super::cases::AsApplications::default(),
         }
     }
 }
@@ -163,10 +180,15 @@ pub async fn upload(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Result<Response, WebError> {
-    let upload = read_upload(&signed, &headers, multipart).await?;
+    let (upload, fields) = read_upload_fields(&signed, &headers, multipart).await?;
     signed.require(signed.user.role.can_import())?;
     let t = signed.t();
     let mut page = ImportPage::new(&signed);
+    // New families as applications (申请, issue 6): not paid before the county's approval.
+    page.applications = super::cases::AsApplications::from_fields(signed.lang, &fields);
+    if !page.applications.errors.is_empty() {
+        return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
+    }
     let Some((name, bytes)) = upload else {
         page.refused = Some(t.choose_file.to_owned());
         return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
@@ -219,7 +241,7 @@ pub async fn upload(
         let options = ImportOptions {
             partial: false,
             actor: signed.user.actor(),
-            applications: None,
+            applications: page.applications.options(),
         };
         let report = import(
             signed.state().gate(),

@@ -1,7 +1,7 @@
 //! The dashboard (工作台): families by county and category in the user's area, this year's
 //! visits (二(一): overdue, due soon, families without a dedicated visitor, coverage), this
-//! month's payments by funding source (二(二)), runs waiting for approval, and who broke the
-//! glass on the area's families.
+//! month's payments by funding source (二(二)), runs waiting for approval, late complaints
+//! (issue 6), and who broke the glass on the area's families.
 
 use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -28,6 +28,8 @@ struct DashboardPage {
     pending: Vec<RunSummary>,
     grants: Vec<AccessGrant>,
     visits: Option<VisitFigures>,
+    /// Late complaints in scope (issue 6), for the roles that handle complaints.
+    complaints: Option<super::complaints::LateCard>,
 }
 
 pub async fn dashboard(signed: Signed) -> Result<Response, WebError> {
@@ -50,6 +52,7 @@ pub async fn dashboard(signed: Signed) -> Result<Response, WebError> {
     // Counted in the background: a grouped count over every visit period in scope grows
     // with the archive (0.4 s for the city at 20,000 families).
     let visits = state.stats().visits(state.gate(), &signed.user, today());
+    let complaints = super::complaints::late_card(&signed).await?;
     let (mut higher, mut county_finance, mut month_runs, mut pending) =
         (Fen(0), Fen(0), 0, Vec::new());
     if signed.user.role.sees_payments() {
@@ -88,6 +91,7 @@ pub async fn dashboard(signed: Signed) -> Result<Response, WebError> {
         pending,
         grants,
         visits,
+        complaints,
     })
 }
 

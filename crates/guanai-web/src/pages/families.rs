@@ -228,6 +228,13 @@ pub(crate) struct FamilyPage {
     today: String,
     /// The visit section (二(一)).
     pub(crate) visits: super::visits::VisitSection,
+    /// The service checklist and the complaints about the family (spec §6; not for volunteers
+    /// and counsellors).
+    pub(crate) services: Option<super::services::ServiceSection>,
+    /// The care network: volunteers and counselling (二(一)).
+    pub(crate) network: super::network::NetworkSection,
+    /// Enrolment, applications and the re-confirmation lists (issue 6; `family_casework.html`).
+    pub(crate) casework: super::cases::CaseworkSection,
 }
 
 impl FamilyPage {
@@ -297,7 +304,8 @@ pub(crate) async fn family_page(
     let scoped = signed.scoped();
     let (file, visibility) = scoped.family_file(family).await?;
     let role = signed.user.role;
-    let volunteer = role == Role::Volunteer;
+    // Volunteers and counsellors see the limited file (no timeline, entitlements, payments).
+    let volunteer = role.works_by_assignment();
     let granted_until = match visibility {
         Visibility::Granted { until_micros } => Some(beijing_micros(until_micros)),
         Visibility::Own => None,
@@ -369,6 +377,12 @@ pub(crate) async fn family_page(
         None => Vec::new(),
     };
     let visits = super::visits::section(signed, family, visibility, visit_year).await?;
+    let services = super::services::section(signed, family, visibility, &errors, &persons).await?;
+    let village_code = village.map(|v| v.to_string());
+    let network =
+        super::network::section(signed, family, visibility, &errors, village_code.as_deref())
+            .await?;
+    let casework = super::cases::section(signed, family, visibility).await?;
     let path = format!("/families/{family}");
     Ok(FamilyPage {
         c: Chrome::new(signed, "families", &path).with_flash(flash),
@@ -397,6 +411,9 @@ pub(crate) async fn family_page(
         errors,
         today: today().to_string(),
         visits,
+        services,
+        network,
+        casework,
     })
 }
 

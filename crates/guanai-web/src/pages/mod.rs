@@ -4,11 +4,16 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod census;
+pub mod complaints;
+pub mod confirm;
 pub mod contacts;
 pub mod dashboard;
 pub mod families;
+pub mod network;
 pub mod payments;
+pub mod services;
 pub mod visits;
 
 use std::collections::HashMap;
