@@ -58,6 +58,8 @@ pub fn router(state: AppState) -> Router {
         .route("/complaints/{id}/answer", post(pages::complaints::answer))
         .route("/complaints/{id}/reveal", post(pages::complaints::reveal))
         .route("/families/{id}/apply", post(pages::cases::apply))
+        .route("/families/{id}/exit", post(pages::cases::exit_propose))
+        .route("/families/{id}/exit/{exit}", post(pages::cases::exit_decide))
         .route("/families/{id}/confirm", post(pages::confirm::confirm_parent))
         .route("/cases", get(pages::cases::cases))
         .route("/cases/notice", get(pages::cases::public_notice))

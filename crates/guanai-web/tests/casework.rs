@@ -1156,3 +1156,95 @@ async fn the_city_opens_next_year_and_caseworkers_of_the_area_confirm_its_parent
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_exit_is_proposed_by_the_village_and_approved_by_the_county() {
+    both(async |w: &World| {
+        let a = w.family_a.to_string();
+        let mut v = w.client("village").await;
+        let future = v
+            .post(
+                &format!("/families/{a}/exit"),
+                &[
+                    ("reason", "moved_out"),
+                    ("exit_on", &today().tomorrow().expect("date").to_string()),
+                    ("detail", "迁往江苏省徐州市"),
+                ],
+            )
+            .await;
+        assert_eq!(future.status, StatusCode::BAD_REQUEST);
+        assert!(
+            element(&future.body, "error-exit_on", "span").contains("今天"),
+            "{}",
+            future.body
+        );
+        let r = v
+            .post(
+                &format!("/families/{a}/exit"),
+                &[
+                    ("reason", "moved_out"),
+                    ("exit_on", &ago(10)),
+                    ("detail", "迁往江苏省徐州市"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let exit = w
+            .archive
+            .exit_of(&w.family_a)
+            .await
+            .expect("exit")
+            .expect("proposed");
+        // The village may not decide; the township neither; the county does.
+        let own = v
+            .post(
+                &format!("/families/{a}/exit/{}", exit.exit_id),
+                &[("decision", "approve")],
+            )
+            .await;
+        assert_eq!(own.status, StatusCode::FORBIDDEN);
+        let mut t = w.client("township").await;
+        let r = t
+            .post(
+                &format!("/families/{a}/exit/{}", exit.exit_id),
+                &[("decision", "approve")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let mut b = w.client("county_b").await;
+        let r = b
+            .post(
+                &format!("/families/{a}/exit/{}", exit.exit_id),
+                &[("decision", "approve")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let mut c = w.client("county").await;
+        let page = c.get(&format!("/families/{a}")).await;
+        assert!(
+            page.body.contains("form-exit-decide"),
+            "the county sees the decision form"
+        );
+        let r = c
+            .post(
+                &format!("/families/{a}/exit/{}", exit.exit_id),
+                &[("decision", "approve"), ("note", "户籍迁出证明已核")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = c.get(&format!("/families/{a}")).await;
+        assert!(
+            element(&page.body, "exit-state", "p").contains("已批准退出"),
+            "{}",
+            page.body
+        );
+        let again = v
+            .post(
+                &format!("/families/{a}/exit"),
+                &[("reason", "other"), ("exit_on", &ago(3)), ("detail", "x")],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::BAD_REQUEST, "one exit per family");
+    })
+    .await;
+}

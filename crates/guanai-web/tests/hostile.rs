@@ -232,6 +232,20 @@ fn casework_attempts(family_b: &str, application_b: &str) -> Vec<Attempt> {
         ),
         (
             "POST",
+            format!("/families/{family_b}/exit"),
+            fields(&[
+                ("reason", "moved_out"),
+                ("exit_on", &today),
+                ("detail", "x"),
+            ]),
+        ),
+        (
+            "POST",
+            format!("/families/{family_b}/exit/E00000000000000000000000000000000"),
+            fields(&[("decision", "approve"), ("note", "x")]),
+        ),
+        (
+            "POST",
             format!("/families/{family_b}/apply"),
             fields(&[
                 ("applied_on", &today),
@@ -456,6 +470,14 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
             .is_none(),
         "no dedicated visitor named for family B"
     );
+    assert!(
+        w.archive
+            .exit_of(&w.family_b)
+            .await
+            .expect("exit")
+            .is_none(),
+        "no exit proposed for family B"
+    );
     assert_eq!(
         w.archive.application(&application_b).await.expect("app B"),
         application_before,
@@ -664,6 +686,10 @@ async fn sql_injection_in_every_parameter_is_harmless() {
             (
                 format!("/families/{a}/apply"),
                 vec![("applied_on", bad), ("applicant", bad), ("evidence", bad)],
+            ),
+            (
+                format!("/families/{a}/exit"),
+                vec![("reason", bad), ("exit_on", bad), ("detail", bad)],
             ),
             (
                 format!("/families/{a}/confirm"),

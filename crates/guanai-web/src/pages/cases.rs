@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use guanai_rules::VillageCode;
 use guanai_store::access::Role;
 use guanai_store::casework::{Application, Decision, Enrolment, RosterLine, Status, Step};
+use guanai_store::exits::ExitReason;
 use guanai_store::scope::Visibility;
 use guanai_store::{FamilyId, StoreError};
 use jiff::civil::Date;
@@ -1011,6 +1012,25 @@ pub(crate) struct CaseworkSection {
     pub(crate) can_confirm: bool,
     /// The confirm form's date and note, as typed (after a refusal).
     pub(crate) confirm_kept: (String, String),
+    /// The family's exit (退出), proposed or approved.
+    pub(crate) exit: Option<ExitView>,
+    /// Caseworkers of the area propose an exit while there is none.
+    pub(crate) can_propose_exit: bool,
+    /// County and city caseworkers of the area decide a proposed exit.
+    pub(crate) can_decide_exit: bool,
+}
+
+/// A family's exit as the file shows it.
+pub(crate) struct ExitView {
+    pub(crate) id: String,
+    pub(crate) reason: &'static str,
+    pub(crate) detail: String,
+    pub(crate) exit_on: String,
+    pub(crate) approved: bool,
+    pub(crate) proposed_by: String,
+    pub(crate) decided_by: String,
+    /// The first month nothing is due.
+    pub(crate) ended_from: String,
 }
 
 /// The casework section of `family`'s file, as `signed` may see and use it.
@@ -1035,6 +1055,9 @@ pub(crate) async fn section(
         years: Vec::new(),
         can_confirm: false,
         confirm_kept: (today.to_string(), String::new()),
+        exit: None,
+        can_propose_exit: false,
+        can_decide_exit: false,
     };
     if !s.shown {
         return Ok(s);
@@ -1055,6 +1078,24 @@ pub(crate) async fn section(
     let own = visibility == Visibility::Own && role.can_record();
     s.can_apply = own && applications.iter().all(|a| a.status == Status::Rejected);
     s.can_confirm = own;
+    let exit = gate.exit_of(family).await?;
+    s.can_propose_exit = own && exit.is_none();
+    s.can_decide_exit = own
+        && matches!(role, Role::County | Role::City)
+        && exit.as_ref().is_some_and(|e| e.status == "proposed");
+    s.exit = exit.map(|e| ExitView {
+        id: e.exit_id.clone(),
+        reason: match e.reason {
+            ExitReason::MovedOut => lang.pick("迁出临沂市", "moved out of Linyi"),
+            ExitReason::Other => lang.pick("其他原因", "another reason"),
+        },
+        ended_from: e.ended_from().to_string(),
+        detail: e.detail,
+        exit_on: e.exit_on.to_string(),
+        approved: e.status == "approved",
+        proposed_by: e.proposed_by,
+        decided_by: e.decided_by.unwrap_or_default(),
+    });
     s.applications = applications
         .into_iter()
         .map(|a| FamilyApplication {
@@ -1119,6 +1160,111 @@ pub async fn apply(Path(id): Path<String>, post: Post<ApplyForm>) -> Result<Resp
     .await?;
     page.casework.apply_form = form;
     Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
+}
+
+/// The exit forms' fields, as typed.
+#[derive(Deserialize, Default)]
+pub struct ExitForm {
+    #[serde(default)]
+    pub(crate) reason: String,
+    #[serde(default)]
+    pub(crate) detail: String,
+    #[serde(default)]
+    pub(crate) exit_on: String,
+    #[serde(default)]
+    pub(crate) decision: String,
+    #[serde(default)]
+    pub(crate) note: String,
+}
+
+/// The family file again with a refused exit form's message next to it.
+async fn exit_refused(
+    signed: &Signed,
+    family: &FamilyId,
+    form: &str,
+    fields: Vec<(String, String)>,
+) -> Result<Response, WebError> {
+    let errors = FormErrors {
+        form: form.into(),
+        fields,
+    };
+    let page = family_page(
+        signed,
+        family,
+        this_month(),
+        &[],
+        errors,
+        None,
+        today().year(),
+    )
+    .await?;
+    Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
+}
+
+/// `POST /families/{id}/exit`: proposes the family's exit (moved out of Linyi, or another
+/// reason), for the county to approve.
+pub async fn exit_propose(
+    Path(id): Path<String>,
+    post: Post<ExitForm>,
+) -> Result<Response, WebError> {
+    let Post { signed, form } = post;
+    let family = family_id(&id)?;
+    may_write_family(&signed, &family, signed.user.role.can_record()).await?;
+    let reason = if form.reason == "other" {
+        ExitReason::Other
+    } else {
+        ExitReason::MovedOut
+    };
+    let fields = match date_field(signed.lang, &form.exit_on) {
+        Err(e) => vec![("exit_on".to_owned(), e)],
+        Ok(on) => match signed
+            .scoped()
+            .propose_exit(&family, reason, &form.detail, on, today())
+            .await
+        {
+            Ok(_) => {
+                return Ok(
+                    Redirect::to(&format!("/families/{family}?saved=1#casework")).into_response(),
+                );
+            }
+            Err(StoreError::Invalid { field, problem }) => vec![(field, problem)],
+            Err(e) => return Err(e.into()),
+        },
+    };
+    exit_refused(&signed, &family, "exit", fields).await
+}
+
+/// `POST /families/{id}/exit/{exit}`: the county approves or rejects a proposed exit (not the
+/// person who proposed it); an approval re-plans the family's visits.
+pub async fn exit_decide(
+    Path((id, exit)): Path<(String, String)>,
+    post: Post<ExitForm>,
+) -> Result<Response, WebError> {
+    let Post { signed, form } = post;
+    let family = family_id(&id)?;
+    may_write_family(
+        &signed,
+        &family,
+        matches!(signed.user.role, Role::County | Role::City),
+    )
+    .await?;
+    let approve = form.decision != "reject";
+    match signed
+        .scoped()
+        .decide_exit(&family, exit.trim(), approve, &form.note)
+        .await
+    {
+        Ok(()) => {
+            if approve {
+                super::visits::replan(signed.state(), &family).await;
+            }
+            Ok(Redirect::to(&format!("/families/{family}?saved=1#casework")).into_response())
+        }
+        Err(StoreError::Invalid { field, problem }) => {
+            exit_refused(&signed, &family, "exit-decide", vec![(field, problem)]).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
