@@ -70,6 +70,8 @@ pub struct HelpRecord {
 pub struct Referral {
     pub referral_id: String,
     pub family_id: FamilyId,
+    /// The counsellor's user id and display name.
+    pub counsellor_id: String,
     pub counsellor: String,
     pub reason: String,
     pub referred_on: Date,
@@ -516,6 +518,7 @@ impl Archive {
             out.push(Referral {
                 referral_id: id,
                 family_id: family.clone(),
+                counsellor_id,
                 counsellor,
                 // Only the counsellor and caseworkers see why; volunteers never reach this.
                 reason,

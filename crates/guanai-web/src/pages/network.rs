@@ -258,9 +258,8 @@ pub(crate) async fn section(
 }
 
 fn referral_line(r: Referral, reader: &User, lang: Lang) -> ReferralLine {
-    // The store opens the notes for the referral's counsellor only; their display name tells
-    // which referral is theirs for the page (the store checks again when a session is recorded).
-    let mine = reader.role == Role::Counsellor && r.counsellor == reader.display_name;
+    // The store opens the notes for the referral's counsellor only; the same id tells the page.
+    let mine = reader.role == Role::Counsellor && r.counsellor_id == reader.user_id;
     let status_text = match r.closed_on {
         Some(on) => format!("{} {on}", lang.pick("已结案", "closed")),
         None => lang.pick("进行中", "open").to_owned(),
