@@ -378,7 +378,7 @@ impl Archive {
         if applications == 0 && paid > 0 {
             return Err(StoreError::invalid(
                 "family",
-                "这户已按普查在册发放，无需申请 / the family is enrolled by the census and already paid",
+                "这户已按普查在册列入发放批次，无需申请 / the family is enrolled by the census and already in a payment run",
             ));
         }
         if let Some((status,)) = open.first() {

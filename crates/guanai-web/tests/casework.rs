@@ -811,7 +811,7 @@ async fn the_family_file_records_an_application_but_not_for_a_family_already_pai
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(
-            element(&r.body, "error-apply", "p").contains("已按普查在册发放"),
+            element(&r.body, "error-apply", "p").contains("已按普查在册列入发放批次"),
             "{}",
             r.body
         );
