@@ -288,6 +288,8 @@ pub struct CaseworkParams {
     pub reconfirm_deadline: (i8, i8),
     /// Days to answer a complaint or objection (异议/投诉) before it is escalated: default 15.
     pub complaint_answer_days: u16,
+    /// Who approves a change of the archive's facts (变更审批, issue 6).
+    pub change_approval: ChangeApproval,
 }
 
 impl Default for CaseworkParams {
@@ -296,6 +298,100 @@ impl Default for CaseworkParams {
             notice_days: 7,
             reconfirm_deadline: (3, 31),
             complaint_answer_days: 15,
+            change_approval: ChangeApproval::default(),
+        }
+    }
+}
+
+impl CaseworkParams {
+    /// The level that approves recording (or correcting, or withdrawing) a fact of `kind`
+    /// (`FactValue::kind` of the archive). Kinds the pack does not list need no approval
+    /// ([`ApprovalLevel::Village`]).
+    pub fn approval_for(&self, kind: &str) -> ApprovalLevel {
+        let a = &self.change_approval;
+        match kind {
+            "death" => a.death,
+            "later_child" => a.later_child,
+            "registration" => a.registration,
+            "disability" => a.disability,
+            _ => ApprovalLevel::Village,
+        }
+    }
+}
+
+/// A level of the administration that approves casework, lowest first (ordered by level).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ApprovalLevel {
+    /// 村级: the village records directly (no approval).
+    Village,
+    /// 乡镇审核.
+    Township,
+    /// 县级审批.
+    County,
+    /// 市级.
+    City,
+}
+
+impl ApprovalLevel {
+    pub const ALL: [ApprovalLevel; 4] = [
+        ApprovalLevel::Village,
+        ApprovalLevel::Township,
+        ApprovalLevel::County,
+        ApprovalLevel::City,
+    ];
+
+    /// The pack's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalLevel::Village => "village",
+            ApprovalLevel::Township => "township",
+            ApprovalLevel::County => "county",
+            ApprovalLevel::City => "city",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ApprovalLevel> {
+        ApprovalLevel::ALL.into_iter().find(|l| l.as_str() == text)
+    }
+
+    /// 村/乡镇/县区/市.
+    pub fn as_zh(self) -> &'static str {
+        match self {
+            ApprovalLevel::Village => "村",
+            ApprovalLevel::Township => "乡镇",
+            ApprovalLevel::County => "县区",
+            ApprovalLevel::City => "市",
+        }
+    }
+}
+
+impl fmt::Display for ApprovalLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The approving level per kind of change (`[casework] change_approval`). The notice names no
+/// level; the defaults follow the national procedure's (乡镇审核、县级审批).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeApproval {
+    /// A death: default the township.
+    pub death: ApprovalLevel,
+    /// A later child by birth or adoption: default the county.
+    pub later_child: ApprovalLevel,
+    /// A move between counties or villages (a new registration): default the county.
+    pub registration: ApprovalLevel,
+    /// A disability re-assessment or recovery: default the county.
+    pub disability: ApprovalLevel,
+}
+
+impl Default for ChangeApproval {
+    fn default() -> ChangeApproval {
+        ChangeApproval {
+            death: ApprovalLevel::Township,
+            later_child: ApprovalLevel::County,
+            registration: ApprovalLevel::County,
+            disability: ApprovalLevel::County,
         }
     }
 }
@@ -461,6 +557,8 @@ impl Policy {
 
 /// The TOML shape, before checking.
 mod raw {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[derive(Deserialize)]
@@ -586,6 +684,8 @@ mod raw {
         notice_days: i64,
         reconfirm_deadline: String,
         complaint_answer_days: i64,
+        /// Fact kind → level; checked key by key so an error names it.
+        change_approval: BTreeMap<String, String>,
     }
 
     impl Default for Casework {
@@ -598,8 +698,36 @@ mod raw {
                     d.reconfirm_deadline.0, d.reconfirm_deadline.1
                 ),
                 complaint_answer_days: i64::from(d.complaint_answer_days),
+                change_approval: BTreeMap::new(),
             }
         }
+    }
+
+    /// `change_approval`: known kinds only, each a known level; absent kinds keep the default.
+    fn change_approval(table: &BTreeMap<String, String>) -> Result<ChangeApproval, PolicyError> {
+        let mut a = ChangeApproval::default();
+        for (kind, level) in table {
+            let key = format!("casework.change_approval.{kind}");
+            let slot = match kind.as_str() {
+                "death" => &mut a.death,
+                "later_child" => &mut a.later_child,
+                "registration" => &mut a.registration,
+                "disability" => &mut a.disability,
+                _ => {
+                    return Err(invalid(
+                        key,
+                        "unknown kind (known: death, later_child, registration, disability)",
+                    ));
+                }
+            };
+            *slot = ApprovalLevel::parse(level).ok_or_else(|| {
+                invalid(
+                    &key,
+                    format!("{level:?} is not a level (village, township, county, city)"),
+                )
+            })?;
+        }
+        Ok(a)
     }
 
     /// Casework parameters: days in 1–90 (notice) and 1–180 (complaints), the deadline a day of
@@ -634,6 +762,7 @@ mod raw {
                 c.complaint_answer_days,
                 180,
             )?,
+            change_approval: change_approval(&c.change_approval)?,
         })
     }
 
@@ -1447,8 +1576,8 @@ mod tests {
     fn with_casework(table: &str) -> Result<Policy, PolicyError> {
         let start = LINYI.find("[casework]").expect("casework table");
         let end = LINYI[start..]
-            .find("complaint_answer_days = 15\n")
-            .map(|i| start + i + "complaint_answer_days = 15\n".len())
+            .find("disability = \"county\" }\n")
+            .map(|i| start + i + "disability = \"county\" }\n".len())
             .expect("last casework key");
         Policy::from_toml(&format!("{}{table}{}", &LINYI[..start], &LINYI[end..]))
     }
@@ -1488,6 +1617,61 @@ mod tests {
             (
                 "[casework]\nreconfirm_deadline = \"04-31\"\n",
                 "casework.reconfirm_deadline",
+            ),
+        ] {
+            assert_eq!(key_of(with_casework(table)), key, "{table}");
+        }
+    }
+
+    #[test]
+    fn changes_are_approved_by_the_township_or_county_unless_the_pack_says_otherwise() {
+        let p = Policy::from_toml(LINYI).expect("pack");
+        let c = &p.casework;
+        assert_eq!(c.change_approval, ChangeApproval::default());
+        assert_eq!(c.approval_for("death"), ApprovalLevel::Township);
+        for kind in ["later_child", "registration", "disability"] {
+            assert_eq!(c.approval_for(kind), ApprovalLevel::County, "{kind}");
+        }
+        for kind in ["phone", "note", "bank_account", "welfare"] {
+            assert_eq!(c.approval_for(kind), ApprovalLevel::Village, "{kind}");
+        }
+        assert_eq!(
+            with_casework("").expect("absent").casework.change_approval,
+            ChangeApproval::default()
+        );
+        assert!(ApprovalLevel::Village < ApprovalLevel::Township);
+        assert!(ApprovalLevel::County < ApprovalLevel::City);
+    }
+
+    #[test]
+    fn a_county_may_set_each_change_level_on_its_own() {
+        let set = with_casework(
+            "[casework]\nchange_approval = { death = \"village\", registration = \"city\" }\n",
+        )
+        .expect("override");
+        let c = &set.casework;
+        assert_eq!(c.approval_for("death"), ApprovalLevel::Village);
+        assert_eq!(c.approval_for("registration"), ApprovalLevel::City);
+        // Unlisted keys keep their defaults.
+        assert_eq!(c.approval_for("later_child"), ApprovalLevel::County);
+        assert_eq!(c.approval_for("disability"), ApprovalLevel::County);
+        assert_eq!(c.notice_days, 7);
+    }
+
+    #[test]
+    fn unknown_change_kinds_and_levels_are_refused_by_name() {
+        for (table, key) in [
+            (
+                "[casework]\nchange_approval = { death = \"province\" }\n",
+                "casework.change_approval.death",
+            ),
+            (
+                "[casework]\nchange_approval = { phone = \"county\" }\n",
+                "casework.change_approval.phone",
+            ),
+            (
+                "[casework]\nchange_approval = { later_child = \"County\" }\n",
+                "casework.change_approval.later_child",
             ),
         ] {
             assert_eq!(key_of(with_casework(table)), key, "{table}");

@@ -625,7 +625,7 @@ impl IntoStored for AggregatedFact {
 }
 
 /// A fact must carry a date when its kind is dated, and a person unless it is about the family.
-fn check_fact_shape(fact: &NewFact) -> Result<(), StoreError> {
+pub(crate) fn check_fact_shape(fact: &NewFact) -> Result<(), StoreError> {
     let kind = fact.value.kind();
     if fact.value.is_dated() && fact.valid_from.is_none() {
         return Err(StoreError::invalid(

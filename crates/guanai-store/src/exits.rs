@@ -3,7 +3,8 @@
 //! who proposed it). From the month the timing rule gives (an exit dated `d` counts for the months
 //! after `d`'s), payment runs find nothing due — money already paid for those months is recovered —
 //! and the family is planned no visits and listed for no re-confirmation. Moves between Linyi's
-//! counties, deaths, later children and re-assessments are facts of the archive instead.
+//! counties, deaths, later children and re-assessments are facts of the archive instead, approved
+//! as [`crate::changes`] says.
 
 use guanai_rules::Month;
 use guanai_rules::calendar::parse_date;

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod backup;
 mod bulk;
 pub mod casework;
+pub mod changes;
 pub mod complaints;
 pub mod contacts;
 pub mod db;

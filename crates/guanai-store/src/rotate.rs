@@ -1,8 +1,9 @@
 //! Key rotation (`guanai key rotate`): every sealed value not made with the active key is
 //! re-encrypted, and every blind index recomputed, in batches of one transaction each. Values
 //! under old and new keys can both be read at any moment, so a rotation killed half-way is
-//! finished by running it again. The last transaction re-encrypts the contact phones and appends
-//! the rotation's one audit entry (`key.rotate`, with the counts).
+//! finished by running it again. The last transaction re-encrypts the contact phones and the
+//! sealed values of proposed changes, and appends the rotation's one audit entry (`key.rotate`,
+//! with the counts).
 
 use crate::archive::{Archive, ID_NUMBER_DOMAIN, fact_aad};
 use crate::error::StoreError;
@@ -98,6 +99,18 @@ pub async fn reencrypt(archive: &Archive, actor: &Actor) -> Result<Rotation, Sto
         resealed.push((contact_id, keys.encrypt(&keys.decrypt(&phone, &aad)?, &aad)));
     }
     done.contacts = resealed.len() as u64;
+    // Sealed values of proposed changes (few: those awaiting approval and their history).
+    let changes: Vec<(String, String, Vec<u8>)> = on_db!(archive.db(), pool => {
+        sqlx::query_as("SELECT change_id, kind, sealed FROM change_request WHERE sealed IS NOT NULL AND key_id <> $1")
+            .bind(active)
+            .fetch_all(pool)
+            .await?
+    });
+    let mut changes_resealed = Vec::with_capacity(changes.len());
+    for (change_id, kind, sealed) in changes {
+        let aad = crate::changes::change_aad(&change_id, &kind);
+        changes_resealed.push((change_id, keys.encrypt(&keys.decrypt(&sealed, &aad)?, &aad)));
+    }
     let target = format!("key {}", keys.active_id());
     let reason = format!(
         "{}: 重新加密 {} 条事实、{} 个联系人电话 / {} facts and {} contact phones re-encrypted",
@@ -111,6 +124,9 @@ pub async fn reencrypt(archive: &Archive, actor: &Actor) -> Result<Rotation, Sto
         let mut tx = pool.begin_with(archive.db().begin_write()).await?;
         for (contact_id, phone) in &resealed {
             sqlx::query("UPDATE area_contact SET phone = $1 WHERE contact_id = $2").bind(phone).bind(contact_id).execute(&mut *tx).await?;
+        }
+        for (change_id, sealed) in &changes_resealed {
+            sqlx::query("UPDATE change_request SET sealed = $1, key_id = $2 WHERE change_id = $3").bind(sealed).bind(active).bind(change_id).execute(&mut *tx).await?;
         }
         crate::audit::append_audit!(&mut *tx, actor, "key.rotate", &target, &reason);
         tx.commit().await?;

@@ -4,6 +4,7 @@
 //! family outside it is "not found". Break-the-glass grants open one family for reading.
 
 use guanai_rules::ResidentId;
+use guanai_rules::policy::CaseworkParams;
 
 use crate::access::{Role, User};
 use crate::archive::{Archive, now_micros};
@@ -213,21 +214,25 @@ impl Scoped<'_> {
         Ok((self.archive.family_file(family).await?, visibility))
     }
 
-    /// Records a fact (caseworkers, own area).
+    /// Records a fact (caseworkers, own area). A kind the policy has approved at a level above
+    /// the user's is refused (field `approval`): propose it instead (`crate::changes`).
     pub async fn record(
         &self,
         family: &FamilyId,
         expected_version: i64,
         fact: NewFact,
         reason: &str,
+        casework: &CaseworkParams,
     ) -> Result<(FactId, i64), StoreError> {
         self.require_write(family).await?;
+        self.check_level(fact.value.kind(), casework)?;
         self.archive
             .record(family, expected_version, fact, &self.user.actor(), reason)
             .await
     }
 
-    /// Corrects or withdraws a fact (caseworkers, own area).
+    /// Corrects or withdraws a fact (caseworkers, own area); approval as for [`Scoped::record`],
+    /// by the kind of the fact replaced and of its replacement.
     pub async fn correct(
         &self,
         family: &FamilyId,
@@ -235,8 +240,11 @@ impl Scoped<'_> {
         replaces: &FactId,
         replacement: Option<NewFact>,
         reason: &str,
+        casework: &CaseworkParams,
     ) -> Result<(FactId, i64), StoreError> {
         self.require_write(family).await?;
+        self.check_correction_level(family, replaces, replacement.as_ref(), casework)
+            .await?;
         self.archive
             .correct(
                 family,

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/families/{id}", get(families::family))
         .route("/families/{id}/record", post(families::record))
         .route("/families/{id}/withdraw", post(families::withdraw))
+        .route("/families/{id}/changes/{change}", post(pages::changes::decide))
         .route("/families/{id}/reveal", post(families::reveal))
         .route("/families/{id}/visits", post(visits::record))
         .route("/families/{id}/visits/{visit}/withdraw", post(visits::withdraw))

@@ -663,7 +663,35 @@ async fn recording_a_fact_validates_like_the_form_and_a_stale_version_is_409() {
         "nothing was written"
     );
 
-    let r = post(&w, &path, &village, &json!({"kind": "death", "version": 1, "person_id": mother, "date": "2026-01-10", "certificate_no": "D-1", "reason": "殡仪馆通报"})).await;
+    // A death needs the township's approval: the village's is proposed (202), not recorded …
+    let death = json!({"kind": "death", "version": 1, "person_id": mother, "date": "2026-01-10", "certificate_no": "D-1", "reason": "殡仪馆通报"});
+    let r = post(&w, &path, &village, &death).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let body = r.json();
+    assert_eq!(
+        (body["status"].as_str(), body["approver"].as_str()),
+        (Some("proposed"), Some("township"))
+    );
+    let change = body["change_id"].as_str().expect("change id").to_owned();
+    let proposed = w
+        .archive
+        .change(&change)
+        .await
+        .expect("change")
+        .expect("one");
+    assert_eq!(proposed.kind, "death");
+    assert_eq!(
+        w.archive
+            .family_file(&w.family_a)
+            .await
+            .expect("file")
+            .version,
+        1,
+        "nothing recorded before the approval"
+    );
+    // … and the township's is recorded.
+    let township = token(&w, "township").await;
+    let r = post(&w, &path, &township, &death).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json()["version"], 2);
     let r = post(

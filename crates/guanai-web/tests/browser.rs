@@ -194,7 +194,8 @@ async fn find_a_family(b: &Browser, family_a: &str) {
     b.screenshot("03-family-village").await;
 }
 
-/// 3. The caseworker records the mother's death through the 死亡 form: the page says 已保存 and
+/// 3. The caseworker records the mother's death through the 死亡 form: it is proposed for the
+///    township's approval; once the township approves it on the file, the page says 已保存 and
 ///    only the father is paid this month.
 async fn record_a_death(b: &Browser) {
     b.click("details#form-death > summary").await;
@@ -237,6 +238,24 @@ async fn record_a_death(b: &Browser) {
         .expect("reason");
     b.screenshot("04-death-form-village").await;
     b.click(&format!("{form} button[type=submit]")).await;
+    // A death is approved by the township (变更审批): the village's is proposed, not recorded.
+    b.wait_until("the proposed page", || async {
+        b.query().await.contains("proposed=township")
+    })
+    .await;
+    assert_eq!(b.text("p.flash").await, "已提交变更申请，待乡镇审批");
+    assert_eq!(
+        b.monthly_rows().await,
+        2,
+        "nothing changes before the approval"
+    );
+    let file = b.path().await;
+    b.screenshot("05a-death-proposed-village").await;
+    b.sign_out().await;
+    b.sign_in("township").await;
+    b.goto(&file).await;
+    b.scroll_to("#changes").await;
+    b.click("#changes form button[type=submit]").await;
     b.wait_until("the saved page", || async {
         b.query().await.contains("saved=1")
     })
@@ -248,7 +267,9 @@ async fn record_a_death(b: &Browser) {
         "only the father is paid after the mother's death"
     );
     assert_eq!(b.text("#category").await, "失独家庭");
-    b.screenshot("05-death-saved-village").await;
+    b.screenshot("05b-death-approved-township").await;
+    b.sign_out().await;
+    b.sign_in("village").await;
 }
 
 /// 4. A family in another county is not found for the village caseworker, even by its address.

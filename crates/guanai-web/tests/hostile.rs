@@ -185,6 +185,28 @@ async fn application_of_county_b(w: &World) -> (String, String) {
     (family.to_string(), application)
 }
 
+/// A death of family B proposed by its county (变更审批, issue 6), awaiting approval.
+async fn change_of_county_b(w: &World) -> String {
+    let file = w.archive.family_file(&w.family_b).await.expect("file B");
+    w.archive
+        .scoped(w.user("county_b"))
+        .propose_change(
+            &w.family_b,
+            Some(guanai_store::NewFact {
+                person_id: Some(file.persons[0].person_id.clone()),
+                value: guanai_store::FactValue::Death {
+                    certificate_no: None,
+                },
+                valid_from: Some(guanai_web::pages::today()),
+            }),
+            None,
+            "兰山区的变更",
+            guanai_web::pages::today(),
+        )
+        .await
+        .expect("change B")
+}
+
 /// What another area's user tries on applications and the re-confirmation (county B's applying
 /// family and its application; opening a year is the city's alone).
 fn casework_attempts(family_b: &str, application_b: &str) -> Vec<Attempt> {
@@ -370,6 +392,7 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
     let (complaint_b, referral_b) = care_of_county_b(&w).await;
     let (family_b2, application_b) = application_of_county_b(&w).await;
     let application_before = w.archive.application(&application_b).await.expect("app B");
+    let change_b = change_of_county_b(&w).await;
     for login in [
         "village",
         "township",
@@ -385,6 +408,11 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
             .into_iter()
             .chain(care_attempts(&family_b, &complaint_b, &referral_b))
             .chain(casework_attempts(&family_b2, &application_b))
+            .chain([(
+                "POST",
+                format!("/families/{family_b}/changes/{change_b}"),
+                vec![("decision", "approve".to_owned()), ("note", "x".to_owned())],
+            )])
         {
             let r = if method == "GET" {
                 c.get(&path).await
@@ -573,6 +601,13 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
         before,
         "family B unchanged"
     );
+    let change = w
+        .archive
+        .change(&change_b)
+        .await
+        .expect("change")
+        .expect("B");
+    assert_eq!(change.status, "proposed", "county B's change undecided");
     let summary = w
         .archive
         .run_summary(&guanai_store::pay::RunId::parse(&run_b).expect("id"))

@@ -191,7 +191,8 @@ async fn stored_text_is_escaped_on_every_page_that_shows_it() {
 #[tokio::test]
 async fn recording_a_death_changes_the_entitlement_and_bad_fields_are_named() {
     let w = support::sqlite().await;
-    let mut c = w.client("village").await;
+    // A death is the township's to record (the village proposes it: tests/changes.rs).
+    let mut c = w.client("township").await;
     let a = w.family_a.to_string();
     let file = w.archive.family_file(&w.family_a).await.expect("file");
     let mother = file.persons[0].person_id.to_string();

@@ -601,7 +601,8 @@ async fn a_death_recorded_or_withdrawn_on_the_file_replans_the_familys_year() {
         };
         let (mother, father) = (person(Relation::Mother), person(Relation::Father));
         let january = Date::new(year, 1, 1).expect("date").to_string();
-        let mut village = w.client("village").await;
+        // Deaths are recorded by the township (the level the policy names).
+        let mut township = w.client("township").await;
         for parent in [&mother, &father] {
             let version = w
                 .archive
@@ -610,7 +611,7 @@ async fn a_death_recorded_or_withdrawn_on_the_file_replans_the_familys_year() {
                 .expect("file")
                 .version
                 .to_string();
-            let r = village
+            let r = township
                 .post(
                     &format!("/families/{a}/record"),
                     &[
@@ -653,7 +654,7 @@ async fn a_death_recorded_or_withdrawn_on_the_file_replans_the_familys_year() {
             .expect("file")
             .version
             .to_string();
-        let r = village
+        let r = township
             .post(
                 &format!("/families/{a}/withdraw"),
                 &[

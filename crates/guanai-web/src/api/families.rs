@@ -594,7 +594,20 @@ pub struct Recorded {
     pub version: i64,
 }
 
-/// Records a fact (caseworkers, own area).
+/// A change proposed instead of recorded: the kind needs the approval of a level above the
+/// user's (issue 6).
+#[derive(Serialize, ToSchema)]
+pub struct ChangeProposed {
+    pub change_id: String,
+    /// Always `proposed`.
+    pub status: &'static str,
+    /// The level that approves it: `township`, `county` or `city`.
+    pub approver: &'static str,
+}
+
+/// Records a fact (caseworkers, own area). A kind the policy has approved by a level above the
+/// user's (a death by the township, a later child, a move or a re-assessment by the county, by
+/// default) is proposed instead: 202 with the change's id.
 #[utoipa::path(
     post,
     path = "/api/v1/families/{id}/facts",
@@ -606,6 +619,7 @@ pub struct Recorded {
     request_body = RecordFact,
     responses(
         (status = 201, description = "Recorded", body = Recorded),
+        (status = 202, description = "Proposed for the approval of the level the policy names (`change_id`, `status: proposed`); recorded once approved", body = ChangeProposed),
         (status = 400, description = "A body that is not JSON", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The role may not record, or the family is open read-only", body = ErrorBody),
@@ -651,24 +665,59 @@ pub async fn record_fact(
         )
     })?;
     let reason = form.reason.trim();
-    let written = match body
+    let casework = &user.state().policy().casework;
+    let replaces = body
         .replaces
         .as_deref()
         .map(str::trim)
-        .filter(|r| !r.is_empty())
-    {
-        None => scoped.record(&family, form.version, fact, reason).await,
-        Some(old) => match FactId::parse(old) {
-            Some(old) => {
-                scoped
-                    .correct(&family, form.version, &old, Some(fact), reason)
-                    .await
+        .filter(|r| !r.is_empty());
+    let old = replaces.and_then(FactId::parse);
+    let written = match (replaces, &old) {
+        (None, _) => {
+            scoped
+                .record(&family, form.version, fact.clone(), reason, casework)
+                .await
+        }
+        (Some(_), Some(old)) => {
+            scoped
+                .correct(
+                    &family,
+                    form.version,
+                    old,
+                    Some(fact.clone()),
+                    reason,
+                    casework,
+                )
+                .await
+        }
+        (Some(_), None) => Err(StoreError::Invalid {
+            field: "replaces".into(),
+            problem: "not a record id".into(),
+        }),
+    };
+    // Above the user's level: proposed for approval instead (issue 6).
+    let written = match written {
+        Err(StoreError::Invalid { field, .. }) if field == "approval" => {
+            let kind = fact.value.kind();
+            match scoped
+                .propose_change(&family, Some(fact), old.as_ref(), reason, today())
+                .await
+            {
+                Ok(change_id) => {
+                    return Ok((
+                        StatusCode::ACCEPTED,
+                        Json(ChangeProposed {
+                            change_id,
+                            status: "proposed",
+                            approver: casework.approval_for(kind).as_str(),
+                        }),
+                    )
+                        .into_response());
+                }
+                Err(e) => Err(e),
             }
-            None => Err(StoreError::Invalid {
-                field: "replaces".into(),
-                problem: "not a record id".into(),
-            }),
-        },
+        }
+        other => other,
     };
     match written {
         Ok((fact_id, version)) => {

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use guanai_rules::engine::evaluate_traced;
 use guanai_rules::explain::{Labels, Reason, render as render_reason};
-use guanai_rules::{DisabilityGrade, Fen, Hukou, Month, ResidentId, VillageCode};
+use guanai_rules::{ApprovalLevel, DisabilityGrade, Fen, Hukou, Month, ResidentId, VillageCode};
 use guanai_store::access::Role;
 use guanai_store::pay::{LineView, StatementLine};
 use guanai_store::scope::{FamilyQuery, FamilyRow, FamilySort, Visibility};
@@ -235,6 +235,8 @@ pub(crate) struct FamilyPage {
     pub(crate) network: super::network::NetworkSection,
     /// Enrolment, applications and the re-confirmation lists (issue 6; `family_casework.html`).
     pub(crate) casework: super::cases::CaseworkSection,
+    /// Changes awaiting approval and decided (issue 6; `family_changes.html`).
+    pub(crate) changes: super::changes::ChangesSection,
 }
 
 impl FamilyPage {
@@ -259,6 +261,8 @@ pub struct FileParams {
     /// The year of the visit section (default this year).
     year: Option<i16>,
     saved: Option<String>,
+    /// A change was proposed for this level's approval.
+    proposed: Option<String>,
 }
 
 pub(crate) fn family_id(text: &str) -> Result<FamilyId, WebError> {
@@ -275,7 +279,10 @@ pub async fn family(
         Some(m) => Month::parse(m).map_err(|e| WebError::BadRequest(format!("month: {e}")))?,
         None => this_month(),
     };
-    let flash = p.saved.as_ref().map(|_| signed.t().saved.to_owned());
+    let flash = match p.proposed.as_deref().and_then(ApprovalLevel::parse) {
+        Some(level) => Some(super::changes::proposed_flash(signed.lang, level)),
+        None => p.saved.as_ref().map(|_| signed.t().saved.to_owned()),
+    };
     let year = p.year.unwrap_or_else(|| today().year()).clamp(1, 9999);
     let page = family_page(
         &signed,
@@ -383,6 +390,7 @@ pub(crate) async fn family_page(
         super::network::section(signed, family, visibility, &errors, village_code.as_deref())
             .await?;
     let casework = super::cases::section(signed, family, visibility).await?;
+    let changes = super::changes::section(signed, family, visibility).await?;
     let path = format!("/families/{family}");
     Ok(FamilyPage {
         c: Chrome::new(signed, "families", &path).with_flash(flash),
@@ -414,6 +422,7 @@ pub(crate) async fn family_page(
         services,
         network,
         casework,
+        changes,
     })
 }
 
@@ -789,19 +798,48 @@ pub async fn record(Path(id): Path<String>, post: Post<RecordForm>) -> Result<Re
         Err(errors) => Err(errors),
         Ok(fact) => {
             let scoped = signed.scoped();
-            let written = match FactId::parse(form.replaces.trim()) {
+            let casework = &signed.state().policy().casework;
+            let replaces = FactId::parse(form.replaces.trim());
+            let written = match &replaces {
                 Some(old) => {
                     scoped
-                        .correct(&family, form.version, &old, Some(fact), &reason)
+                        .correct(
+                            &family,
+                            form.version,
+                            old,
+                            Some(fact.clone()),
+                            &reason,
+                            casework,
+                        )
                         .await
                 }
                 None if form.replaces.trim().is_empty() => {
-                    scoped.record(&family, form.version, fact, &reason).await
+                    scoped
+                        .record(&family, form.version, fact.clone(), &reason, casework)
+                        .await
                 }
                 None => Err(StoreError::Invalid {
                     field: "replaces".into(),
                     problem: "not a record id".into(),
                 }),
+            };
+            // Above the user's level: the submission becomes a change proposal (issue 6).
+            let written = match written {
+                Err(StoreError::Invalid { field, .. }) if field == "approval" => {
+                    match super::changes::propose(
+                        &signed,
+                        &family,
+                        Some(fact),
+                        replaces.as_ref(),
+                        &reason,
+                    )
+                    .await?
+                    {
+                        Ok(redirect) => return Ok(redirect),
+                        Err(e) => Err(e),
+                    }
+                }
+                other => other,
             };
             match written {
                 Ok(_) => Ok(()),
@@ -860,11 +898,29 @@ pub async fn withdraw(
     let Post { signed, form } = post;
     let family = family_id(&id)?;
     let fact = FactId::parse(form.fact.trim()).ok_or(WebError::NotFound)?;
-    match signed
+    let reason = form.reason.trim();
+    let written = signed
         .scoped()
-        .correct(&family, form.version, &fact, None, form.reason.trim())
-        .await
-    {
+        .correct(
+            &family,
+            form.version,
+            &fact,
+            None,
+            reason,
+            &signed.state().policy().casework,
+        )
+        .await;
+    // Above the user's level: the withdrawal becomes a change proposal (issue 6).
+    let written = match written {
+        Err(StoreError::Invalid { field, .. }) if field == "approval" => {
+            match super::changes::propose(&signed, &family, None, Some(&fact), reason).await? {
+                Ok(redirect) => return Ok(redirect),
+                Err(e) => Err(e),
+            }
+        }
+        other => other,
+    };
+    match written {
         Ok(_) => {
             super::visits::replan(signed.state(), &family).await;
             Ok(Redirect::to(&format!("/families/{family}?saved=1")).into_response())

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod census;
+pub mod changes;
 pub mod complaints;
 pub mod confirm;
 pub mod contacts;
