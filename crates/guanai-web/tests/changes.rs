@@ -61,8 +61,21 @@ async fn a_death_submitted_by_the_village_is_recorded_once_the_township_approves
             .expect("one");
         assert_eq!(still.status, "proposed");
 
-        // The township sees the form and approves; the death is recorded.
+        // The township finds it in its list of changes awaiting approval, sees the form on the
+        // file and approves; the death is recorded.
         let mut township = w.client("township").await;
+        let list = township.get("/cases").await;
+        assert!(
+            list.body.contains("id=\"pending-change-list\"")
+                && list.body.contains(&format!("/families/{a}#changes")),
+            "{}",
+            list.body
+        );
+        let other = w.client("county_b").await.get("/cases").await;
+        assert!(
+            other.body.contains("id=\"no-pending-changes\""),
+            "county B sees none"
+        );
         let r = township.get(&format!("/families/{a}")).await;
         assert!(
             r.body.contains(&format!("id=\"form-change-{change}\"")),

@@ -193,6 +193,21 @@ struct ListPage {
     page: i64,
     more: bool,
     notice_days: u16,
+    /// Changes of facts awaiting approval in the area (变更审批): the oldest first.
+    changes: Vec<PendingChange>,
+    more_changes: bool,
+}
+
+/// A change awaiting approval, in the list of the area.
+struct PendingChange {
+    family_id: String,
+    family_no: String,
+    kind: &'static str,
+    what: String,
+    date: String,
+    proposed_by: String,
+    /// The level that approves it.
+    approver: &'static str,
 }
 
 /// `GET /cases`: the applications of the user's area, open ones by default (`?status=`).
@@ -230,6 +245,25 @@ pub async fn cases(signed: Signed, Query(p): Query<ListParams>) -> Result<Respon
     );
     let tab = status.map_or("open", Status::as_str).to_owned();
     let path = format!("/cases?status={tab}&page={page}");
+    let pending = signed.scoped().pending_changes(0, 50).await?;
+    let casework = &signed.state().policy().casework;
+    let mut changes = Vec::with_capacity(pending.rows.len());
+    for change in pending.rows {
+        let (family_no, _) = family_place(&signed, &change.family_id).await?;
+        let approver = change.approver(casework);
+        changes.push(PendingChange {
+            family_id: change.family_id.to_string(),
+            family_no,
+            kind: crate::view::kind_label(lang, &change.kind),
+            what: change.value.as_ref().map_or_else(
+                || lang.pick("撤销该记录", "withdraw the record").to_owned(),
+                |v| crate::view::fact_text(lang, v, false),
+            ),
+            date: change.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+            proposed_by: change.proposed_by,
+            approver: lang.pick(approver.as_zh(), approver.as_str()),
+        });
+    }
     render(&ListPage {
         c: Chrome::new(&signed, "cases", &path),
         tab,
@@ -238,6 +272,8 @@ pub async fn cases(signed: Signed, Query(p): Query<ListParams>) -> Result<Respon
         page,
         more: found.more,
         notice_days: signed.state().policy().casework.notice_days,
+        changes,
+        more_changes: pending.more,
     })
 }
 
