@@ -18,6 +18,7 @@ use jiff::civil::Date;
 
 use crate::access::Role;
 use crate::archive::{Archive, now_micros};
+use crate::checks::{not_future, text};
 use crate::error::StoreError;
 use crate::model::{Actor, FamilyId};
 use crate::on_db;
@@ -289,29 +290,6 @@ pub struct Campaign {
 /// The longest free text of a step.
 const MAX_TEXT: usize = 2000;
 
-fn text_ok(field: &str, text: &str, required: bool) -> Result<(), StoreError> {
-    if required && text.trim().is_empty() {
-        return Err(StoreError::invalid(field, "必填 / required"));
-    }
-    if text.chars().count() > MAX_TEXT {
-        return Err(StoreError::invalid(
-            field,
-            format!("不能超过 {MAX_TEXT} 字 / at most {MAX_TEXT} characters"),
-        ));
-    }
-    Ok(())
-}
-
-fn not_after_today(field: &str, date: Date, today: Date) -> Result<(), StoreError> {
-    if date > today {
-        return Err(StoreError::invalid(
-            field,
-            format!("{date} 在今天（{today}）之后 / cannot be in the future"),
-        ));
-    }
-    Ok(())
-}
-
 fn date_of(text: &str) -> Result<Date, StoreError> {
     parse_date(text).map_err(|e| StoreError::Corrupt(format!("casework date: {e}")))
 }
@@ -351,9 +329,9 @@ impl Archive {
         today: Date,
         actor: &Actor,
     ) -> Result<String, StoreError> {
-        not_after_today("applied_on", applied_on, today)?;
-        text_ok("applicant", applicant, true)?;
-        text_ok("evidence", evidence, true)?;
+        not_future("applied_on", applied_on, today)?;
+        text("applicant", applicant, true, MAX_TEXT)?;
+        text("evidence", evidence, true, MAX_TEXT)?;
         let exists: Option<String> = on_db!(self.db(), pool => {
             sqlx::query_scalar("SELECT family_id FROM family WHERE family_id = $1").bind(family.as_str()).fetch_optional(pool).await?
         });
@@ -666,13 +644,13 @@ impl Archive {
             )));
         }
         match decision {
-            Decision::Pass => text_ok("evidence", evidence, true)?,
+            Decision::Pass => text("evidence", evidence, true, MAX_TEXT)?,
             Decision::Reject => {
-                text_ok("evidence", evidence, false)?;
-                text_ok("reason", reason, true)?;
+                text("evidence", evidence, false, MAX_TEXT)?;
+                text("reason", reason, true, MAX_TEXT)?;
             }
         }
-        text_ok("reason", reason, false)?;
+        text("reason", reason, false, MAX_TEXT)?;
         if step == Step::TownshipReview {
             let until = a
                 .notice_until
@@ -742,7 +720,7 @@ impl Archive {
                 a.status.as_zh()
             )));
         }
-        not_after_today("notice_from", from, today)?;
+        not_future("notice_from", from, today)?;
         let checked = a
             .steps
             .iter()
@@ -790,9 +768,9 @@ impl Archive {
         actor: &Actor,
     ) -> Result<String, StoreError> {
         let a = self.application(application_id).await?;
-        text_ok("raised_by", raised_by, true)?;
-        text_ok("content", content, true)?;
-        not_after_today("raised_on", raised_on, today)?;
+        text("raised_by", raised_by, true, MAX_TEXT)?;
+        text("content", content, true, MAX_TEXT)?;
+        not_future("raised_on", raised_on, today)?;
         let (Some(from), Some(until), Status::Notice) = (a.notice_from, a.notice_until, a.status)
         else {
             return Err(refused(
@@ -852,7 +830,7 @@ impl Archive {
         today: Date,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        text_ok("resolution", resolution, true)?;
+        text("resolution", resolution, true, MAX_TEXT)?;
         let app: Option<(String,)> = on_db!(self.db(), pool => {
             sqlx::query_as("SELECT application_id FROM objection WHERE objection_id = $1 AND resolved_at IS NULL")
                 .bind(objection_id)
@@ -908,7 +886,7 @@ impl Archive {
         actor: &Actor,
     ) -> Result<Status, StoreError> {
         let a = self.application(application_id).await?;
-        text_ok("reason", reason, true)?;
+        text("reason", reason, true, MAX_TEXT)?;
         if a.status != Status::Rejected {
             return Err(refused(
                 "只有未通过的申请可以申诉 / only a rejected application is appealed",
@@ -1076,8 +1054,8 @@ impl Archive {
         today: Date,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        not_after_today("confirmed_on", confirmed_on, today)?;
-        text_ok("note", note, false)?;
+        not_future("confirmed_on", confirmed_on, today)?;
+        text("note", note, false, MAX_TEXT)?;
         if confirmed_on.year() != year && confirmed_on.year() != year - 1 {
             return Err(StoreError::invalid(
                 "confirmed_on",
@@ -1122,6 +1100,34 @@ impl Archive {
         });
         Ok(())
     }
+}
+
+/// A roster row: person, family, census number, village, name, confirmed on.
+type RosterRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// The columns and tables a [`RosterRow`] is read from (`reconfirm_roster r` with the family,
+/// its place and the person's name).
+const ROSTER_COLUMNS: &str = "r.person_id, r.family_id, f.family_no, p.village_code, n.name, r.confirmed_on FROM reconfirm_roster r \
+     JOIN family f ON f.family_id = r.family_id JOIN family_place p ON p.family_id = r.family_id \
+     LEFT JOIN person_name n ON n.person_id = r.person_id";
+
+fn roster_line(row: RosterRow) -> Result<RosterLine, StoreError> {
+    let (person_id, family, family_no, village_code, name, confirmed) = row;
+    Ok(RosterLine {
+        person_id,
+        family_id: FamilyId::from_db(family),
+        family_no,
+        village_code,
+        name: name.unwrap_or_default(),
+        confirmed_on: confirmed.as_deref().map(date_of).transpose()?,
+    })
 }
 
 /// The printable notice masks names: the first character and, for longer names, the last
@@ -1431,20 +1437,8 @@ impl Scoped<'_> {
         limit: i64,
     ) -> Result<Page<RosterLine>, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = on_db!(self.archive.db(), pool => {
-            let mut q = sqlx::QueryBuilder::new(
-                "SELECT r.person_id, r.family_id, f.family_no, p.village_code, n.name, r.confirmed_on FROM reconfirm_roster r \
-                 JOIN family f ON f.family_id = r.family_id JOIN family_place p ON p.family_id = r.family_id \
-                 LEFT JOIN person_name n ON n.person_id = r.person_id WHERE r.year = ",
-            );
+        let rows: Vec<RosterRow> = on_db!(self.archive.db(), pool => {
+            let mut q = sqlx::QueryBuilder::new(format!("SELECT {ROSTER_COLUMNS} WHERE r.year = "));
             q.push_bind(i64::from(year));
             if open_only {
                 q.push(" AND r.confirmed_on IS NULL");
@@ -1457,20 +1451,12 @@ impl Scoped<'_> {
             q.build_query_as().fetch_all(pool).await?
         });
         let more = rows.len() as i64 > limit;
-        let mut out = Vec::new();
-        for (person_id, family, family_no, village_code, name, confirmed) in
-            rows.into_iter().take(limit as usize)
-        {
-            out.push(RosterLine {
-                person_id,
-                family_id: FamilyId::from_db(family),
-                family_no,
-                village_code,
-                name: name.unwrap_or_default(),
-                confirmed_on: confirmed.as_deref().map(date_of).transpose()?,
-            });
-        }
-        Ok(Page { rows: out, more })
+        let rows = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(roster_line)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { rows, more })
     }
 }
 
@@ -1485,30 +1471,16 @@ impl Scoped<'_> {
         if self.user.role == Role::Volunteer || self.visibility(family).await?.is_none() {
             return Err(StoreError::FamilyNotFound(family.to_string()));
         }
-        type Row = (String, String, String, Option<String>, Option<String>);
-        let rows: Vec<Row> = on_db!(self.archive.db(), pool => {
-            sqlx::query_as(
-                "SELECT r.person_id, f.family_no, p.village_code, n.name, r.confirmed_on FROM reconfirm_roster r \
-                 JOIN family f ON f.family_id = r.family_id JOIN family_place p ON p.family_id = r.family_id \
-                 LEFT JOIN person_name n ON n.person_id = r.person_id WHERE r.year = $1 AND r.family_id = $2 ORDER BY r.person_id",
-            )
+        let rows: Vec<RosterRow> = on_db!(self.archive.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {ROSTER_COLUMNS} WHERE r.year = $1 AND r.family_id = $2 ORDER BY r.person_id"
+            )))
             .bind(i64::from(year))
             .bind(family.as_str())
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|(person_id, family_no, village_code, name, confirmed)| {
-                Ok(RosterLine {
-                    person_id,
-                    family_id: family.clone(),
-                    family_no,
-                    village_code,
-                    name: name.unwrap_or_default(),
-                    confirmed_on: confirmed.as_deref().map(date_of).transpose()?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(roster_line).collect()
     }
 
     /// How many parents of a year's list are in the user's scope, and how many of them are

@@ -11,6 +11,7 @@ pub mod backup;
 mod bulk;
 pub mod casework;
 pub mod changes;
+mod checks;
 pub mod complaints;
 pub mod contacts;
 pub mod db;

@@ -9,6 +9,7 @@ use jiff::civil::Date;
 
 use crate::access::{Role, User};
 use crate::archive::{Archive, now_micros};
+use crate::checks::{not_future, text};
 use crate::error::StoreError;
 use crate::model::{Actor, FamilyId};
 use crate::on_db;
@@ -87,29 +88,6 @@ fn date_of(text: &str) -> Result<Date, StoreError> {
 
 fn notes_aad(session_id: &str) -> Vec<u8> {
     format!("counselling:{session_id}:notes").into_bytes()
-}
-
-fn not_future(field: &str, date: Date, today: Date) -> Result<(), StoreError> {
-    if date > today {
-        return Err(StoreError::invalid(
-            field,
-            format!("{date} 在今天（{today}）之后 / cannot be in the future"),
-        ));
-    }
-    Ok(())
-}
-
-fn text(field: &str, value: &str, required: bool, max: usize) -> Result<(), StoreError> {
-    if required && value.trim().is_empty() {
-        return Err(StoreError::invalid(field, "必填 / required"));
-    }
-    if value.chars().count() > max {
-        return Err(StoreError::invalid(
-            field,
-            format!("不能超过 {max} 字 / at most {max} characters"),
-        ));
-    }
-    Ok(())
 }
 
 impl Archive {

@@ -1056,6 +1056,46 @@ type DueRow = (
     String,
 );
 
+/// Adds which periods `vp` (not visited) a due list shows on `today` to a query.
+macro_rules! push_due {
+    ($q:expr, $state:expr, $today:expr) => {{
+        let today: Date = $today;
+        match $state {
+            DueState::Overdue => {
+                // This year's and last year's: older periods can no longer be made good.
+                $q.push(" AND vp.due_on < ");
+                $q.push_bind(today.to_string());
+                $q.push(" AND vp.year >= ");
+                $q.push_bind(i64::from(today.year()) - 1);
+            }
+            DueState::DueSoon { days } => {
+                let until = today
+                    .checked_add(jiff::Span::new().days(i64::from(days.max(0))))
+                    .unwrap_or(today);
+                $q.push(" AND vp.starts_on <= ");
+                $q.push_bind(today.to_string());
+                $q.push(" AND vp.due_on >= ");
+                $q.push_bind(today.to_string());
+                $q.push(" AND vp.due_on <= ");
+                $q.push_bind(until.to_string());
+            }
+        }
+    }};
+}
+
+/// Adds "the family `p` needs a dedicated visitor on `today`" (a high-need regular period open
+/// that day) to a query.
+macro_rules! push_needs_dedicated {
+    ($q:expr, $today:expr) => {{
+        let today: Date = $today;
+        $q.push("EXISTS (SELECT 1 FROM visit_period vp WHERE vp.family_id = p.family_id AND vp.level = 'high' AND vp.kind = 'regular' AND vp.starts_on <= ");
+        $q.push_bind(today.to_string());
+        $q.push(" AND vp.due_on >= ");
+        $q.push_bind(today.to_string());
+        $q.push(")");
+    }};
+}
+
 impl Scoped<'_> {
     /// Fails unless the user may record visits for this family: caseworkers of the area, and
     /// volunteers paired to it (二(一)).
@@ -1205,33 +1245,13 @@ impl Scoped<'_> {
         limit: i64,
     ) -> Result<Page<DueVisit>, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let today_text = today.to_string();
         let rows: Vec<DueRow> = on_db!(self.archive.db(), pool => {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT f.family_id, f.family_no, f.county_code, p.village_code, vp.kind, vp.level, vp.starts_on, vp.due_on \
                  FROM family_place p JOIN family f ON f.family_id = p.family_id JOIN visit_period vp ON vp.family_id = p.family_id \
                  WHERE vp.visit_id IS NULL",
             );
-            match state {
-                DueState::Overdue => {
-                    // This year's and last year's: older periods can no longer be made good.
-                    q.push(" AND vp.due_on < ");
-                    q.push_bind(today_text.clone());
-                    q.push(" AND vp.year >= ");
-                    q.push_bind(i64::from(today.year()) - 1);
-                }
-                DueState::DueSoon { days } => {
-                    let until = today
-                        .checked_add(jiff::Span::new().days(i64::from(days.max(0))))
-                        .unwrap_or(today);
-                    q.push(" AND vp.starts_on <= ");
-                    q.push_bind(today_text.clone());
-                    q.push(" AND vp.due_on >= ");
-                    q.push_bind(today_text.clone());
-                    q.push(" AND vp.due_on <= ");
-                    q.push_bind(until.to_string());
-                }
-            }
+            push_due!(q, state, today);
             push_scope!(q, &self.user);
             q.push(" ORDER BY p.village_code, f.family_no, f.family_id, vp.due_on, vp.period_no LIMIT ");
             q.push_bind(limit + 1);
@@ -1275,16 +1295,13 @@ impl Scoped<'_> {
         limit: i64,
     ) -> Result<Page<FamilyRow>, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let today_text = today.to_string();
         let rows: Vec<(String, String, String, String)> = on_db!(self.archive.db(), pool => {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT f.family_id, f.family_no, f.county_code, p.village_code FROM family_place p JOIN family f ON f.family_id = p.family_id \
-                 WHERE EXISTS (SELECT 1 FROM visit_period vp WHERE vp.family_id = p.family_id AND vp.level = 'high' AND vp.kind = 'regular' AND vp.starts_on <= ",
+                 WHERE ",
             );
-            q.push_bind(today_text.clone());
-            q.push(" AND vp.due_on >= ");
-            q.push_bind(today_text.clone());
-            q.push(") AND NOT EXISTS (SELECT 1 FROM dedicated_visitor d WHERE d.family_id = p.family_id AND d.ended_at IS NULL)");
+            push_needs_dedicated!(q, today);
+            q.push(" AND NOT EXISTS (SELECT 1 FROM dedicated_visitor d WHERE d.family_id = p.family_id AND d.ended_at IS NULL)");
             push_scope!(q, &self.user);
             q.push(" ORDER BY p.village_code, f.family_no, f.family_id LIMIT ");
             q.push_bind(limit + 1);
@@ -1326,12 +1343,9 @@ impl Scoped<'_> {
                 "SELECT f.county_code, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN d.assignment_id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
                  FROM family_place p JOIN family f ON f.family_id = p.family_id \
                  LEFT JOIN dedicated_visitor d ON d.family_id = p.family_id AND d.ended_at IS NULL \
-                 WHERE EXISTS (SELECT 1 FROM visit_period vp WHERE vp.family_id = p.family_id AND vp.level = 'high' AND vp.kind = 'regular' AND vp.starts_on <= ",
+                 WHERE ",
             );
-            q.push_bind(today_text.clone());
-            q.push(" AND vp.due_on >= ");
-            q.push_bind(today_text.clone());
-            q.push(")");
+            push_needs_dedicated!(q, today);
             push_scope!(q, &self.user);
             q.push(" GROUP BY f.county_code");
             q.build_query_as().fetch_all(pool).await?
@@ -1364,38 +1378,16 @@ impl Scoped<'_> {
         out.sort_by(|a, b| a.county_code.cmp(&b.county_code));
         Ok(out)
     }
-}
 
-impl Scoped<'_> {
     /// How many periods in scope [`Scoped::due_visits`] lists for `state` on `today`, over all
     /// pages (the web dashboard's counts; one indexed query).
     pub async fn due_visit_count(&self, state: DueState, today: Date) -> Result<i64, StoreError> {
-        let today_text = today.to_string();
         let count: i64 = on_db!(self.archive.db(), pool => {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT CAST(COUNT(*) AS BIGINT) FROM family_place p JOIN family f ON f.family_id = p.family_id \
                  JOIN visit_period vp ON vp.family_id = p.family_id WHERE vp.visit_id IS NULL",
             );
-            match state {
-                DueState::Overdue => {
-                    // This year's and last year's: older periods can no longer be made good.
-                    q.push(" AND vp.due_on < ");
-                    q.push_bind(today_text.clone());
-                    q.push(" AND vp.year >= ");
-                    q.push_bind(i64::from(today.year()) - 1);
-                }
-                DueState::DueSoon { days } => {
-                    let until = today
-                        .checked_add(jiff::Span::new().days(i64::from(days.max(0))))
-                        .unwrap_or(today);
-                    q.push(" AND vp.starts_on <= ");
-                    q.push_bind(today_text.clone());
-                    q.push(" AND vp.due_on >= ");
-                    q.push_bind(today_text.clone());
-                    q.push(" AND vp.due_on <= ");
-                    q.push_bind(until.to_string());
-                }
-            }
+            push_due!(q, state, today);
             push_scope!(q, &self.user);
             q.build_query_scalar().fetch_one(pool).await?
         });

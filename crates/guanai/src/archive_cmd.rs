@@ -324,9 +324,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 /// Today in Linyi (Beijing time, UTC+8), whatever the machine's time zone: the day caseworkers
 /// date their work by.
 pub(crate) fn today() -> Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-        .date()
+    guanai_web::pages::today()
 }
 
 fn month_or_now(month: Option<&str>) -> Result<Month> {

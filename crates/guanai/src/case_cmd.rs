@@ -198,7 +198,7 @@ fn day(field: &str, text: Option<&str>) -> Result<Date> {
 }
 
 /// A refusal the operator can act on exits 1 with its reason; anything else is an error.
-fn refused(e: StoreError) -> Result<ExitCode> {
+pub(crate) fn refused(e: StoreError) -> Result<ExitCode> {
     match e {
         StoreError::Invalid { .. } | StoreError::FamilyNotFound(_) => {
             eprintln!("guanai: {e}");
@@ -209,7 +209,7 @@ fn refused(e: StoreError) -> Result<ExitCode> {
 }
 
 /// The command line works for the whole city (or the area asked for) when listing.
-fn operator(area: &str) -> User {
+pub(crate) fn operator(area: &str) -> User {
     User {
         user_id: "cli".into(),
         login: "cli".into(),
@@ -220,11 +220,15 @@ fn operator(area: &str) -> User {
     }
 }
 
-fn known_area(area: &str) -> Result<()> {
-    if guanai_rules::area::all_areas()
+/// A Linyi area code (the city, a county, township or village).
+pub(crate) fn is_area(code: &str) -> bool {
+    guanai_rules::area::all_areas()
         .iter()
-        .any(|a| a.code == area)
-    {
+        .any(|a| a.code == code)
+}
+
+fn known_area(area: &str) -> Result<()> {
+    if is_area(area) {
         Ok(())
     } else {
         Err(anyhow!("--area: {area} is not a Linyi area code"))

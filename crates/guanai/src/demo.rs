@@ -948,7 +948,7 @@ impl<'a> Demo<'a> {
             |_| {},
         )
         .await?;
-        let city = city_user();
+        let city = crate::case_cmd::operator(guanai_store::access::CITY_CODE);
         let pending = self
             .archive
             .scoped(&city)
@@ -1942,17 +1942,5 @@ impl fmt::Display for DemoReport {
             writeln!(f, "  普查与代发文件 / files: {}", dir.display())?;
         }
         Ok(())
-    }
-}
-
-/// The whole city, as the demo's lists read it.
-fn city_user() -> guanai_store::access::User {
-    guanai_store::access::User {
-        user_id: "demo".into(),
-        login: "demo".into(),
-        display_name: "demo".into(),
-        role: guanai_store::access::Role::City,
-        area_code: guanai_store::access::CITY_CODE.into(),
-        active: true,
     }
 }

@@ -11,12 +11,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use guanai_care::holidays::Holidays;
 use guanai_care::visits::{Occasion, PeriodStatus, status};
 use guanai_rules::{CountyCode, parse_date};
-use guanai_store::StoreError;
-use guanai_store::access::{Role, User};
 use guanai_store::visits::{DueState, NewVisit};
 use jiff::civil::Date;
 
 use crate::archive_cmd::{ArchiveArgs, beijing, resolve, runtime, today};
+use crate::case_cmd::{is_area, operator, refused};
 use crate::cli::PolicyChoice;
 
 /// Days before its due date a period counts as due soon.
@@ -153,29 +152,6 @@ fn date(field: &str, text: &str) -> Result<Date> {
 
 fn holidays() -> Result<&'static Holidays> {
     Holidays::embedded().map_err(|e| anyhow!("the embedded festival table: {e}"))
-}
-
-/// A refusal the operator can act on exits 1 with its reason; anything else is an error.
-fn refused(e: StoreError) -> Result<ExitCode> {
-    match e {
-        StoreError::Invalid { .. } | StoreError::FamilyNotFound(_) => {
-            eprintln!("guanai: {e}");
-            Ok(ExitCode::from(1))
-        }
-        other => Err(other.into()),
-    }
-}
-
-/// The operator on the command line works for the whole city, or the area asked for.
-fn operator(area: &str) -> User {
-    User {
-        user_id: "cli".into(),
-        login: "cli".into(),
-        display_name: "command line".into(),
-        role: Role::City,
-        area_code: area.to_owned(),
-        active: true,
-    }
 }
 
 pub fn visit_cmd(archive: &ArchiveArgs, command: VisitCommand) -> Result<ExitCode> {
@@ -324,10 +300,7 @@ async fn visit(
         }
         VisitCommand::Due(args) => {
             let area = args.area.unwrap_or_else(|| "371300".to_owned());
-            if guanai_rules::area::all_areas()
-                .iter()
-                .all(|a| a.code != area)
-            {
+            if !is_area(&area) {
                 eprintln!("guanai: --area: {area} is not a Linyi area code");
                 return Ok(ExitCode::from(1));
             }
