@@ -24,5 +24,8 @@ pub use claims::{
 pub use engine::{Category, Evaluation, GrantKind, MonthlyKind, ServiceKind, evaluate};
 pub use facts::{Child, Disability, DisabilityGrade, Family, Hukou, Parent, Relation, Sex};
 pub use money::Fen;
-pub use policy::{ApprovalLevel, MedicalReliefRow, Policy, PolicyError, Ratio};
+pub use policy::{
+    ASSESSMENT_INDICATORS, ApprovalLevel, AssessmentParams, MedicalReliefRow, Policy, PolicyError,
+    Ratio,
+};
 pub use resident_id::{ResidentId, ResidentIdError};

@@ -319,6 +319,49 @@ impl CaseworkParams {
     }
 }
 
+/// The indicators of the county assessment (三(三)), as `[assessment.weights]` names them.
+pub const ASSESSMENT_INDICATORS: [&str; 9] = [
+    "payments_on_time",
+    "arrears_outstanding",
+    "recoveries_outstanding",
+    "reconfirmation",
+    "visit_coverage",
+    "holiday_visits",
+    "data_completeness",
+    "dedicated_visitor",
+    "spot_checks",
+];
+
+/// Assessment and publicity parameters (issue 7; 三(三), 三(四)). The notice names the assessment
+/// but not its indicators, weights or thresholds: these are stated defaults of the pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssessmentParams {
+    /// Points per indicator (names from [`ASSESSMENT_INDICATORS`]), in that order; 0 leaves an
+    /// indicator out. Default: 20, 10, 10, 10, 15, 10, 10, 10, 5 (100 in all).
+    pub weights: Vec<(&'static str, u32)>,
+    /// A month's run sent to the bank by this day of the month counts as on time: default 25.
+    pub on_time_day: i8,
+    /// Public figures: a count of families or persons under this is withheld (三(四)): default 5.
+    pub min_public_cell: i64,
+    /// Families drawn per county for a spot check unless the inspector says otherwise: default 20.
+    pub spot_check_size: i64,
+}
+
+impl Default for AssessmentParams {
+    fn default() -> AssessmentParams {
+        AssessmentParams {
+            weights: ASSESSMENT_INDICATORS
+                .iter()
+                .copied()
+                .zip([20, 10, 10, 10, 15, 10, 10, 10, 5])
+                .collect(),
+            on_time_day: 25,
+            min_public_cell: 5,
+            spot_check_size: 20,
+        }
+    }
+}
+
 /// A level of the administration that approves casework, lowest first (ordered by level).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ApprovalLevel {
@@ -486,6 +529,9 @@ pub struct Policy {
     pub visits: VisitParams,
     /// Casework deadlines; the pack's `[casework]` table, defaults when it is absent.
     pub casework: CaseworkParams,
+    /// Assessment weights and publicity threshold; the pack's `[assessment]` table, defaults
+    /// when it is absent.
+    pub assessment: AssessmentParams,
     pub payments: PaymentParams,
     pub adjustment: AdjustmentWeights,
 }
@@ -581,6 +627,9 @@ mod raw {
         /// Absent in packs written before casework: the stated defaults apply.
         #[serde(default)]
         casework: Casework,
+        /// Absent in packs written before the assessment: the stated defaults apply.
+        #[serde(default)]
+        assessment: Assessment,
         payments: Payments,
         adjustment: Adjustment,
     }
@@ -728,6 +777,76 @@ mod raw {
             })?;
         }
         Ok(a)
+    }
+
+    /// `[assessment]`; each key defaults on its own, and `weights` key by key.
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields, default)]
+    struct Assessment {
+        weights: BTreeMap<String, i64>,
+        on_time_day: Option<i64>,
+        min_public_cell: Option<i64>,
+        spot_check_size: Option<i64>,
+    }
+
+    /// Assessment parameters: known indicators with weights 0–100 and some weight in all, a day
+    /// 1–28 (in every month), a threshold 1–100 and a sample 1–10,000.
+    fn assessment(a: Assessment) -> Result<AssessmentParams, PolicyError> {
+        let mut p = AssessmentParams::default();
+        for (name, weight) in &a.weights {
+            let key = format!("assessment.weights.{name}");
+            let slot = p
+                .weights
+                .iter_mut()
+                .find(|(n, _)| n == name)
+                .ok_or_else(|| {
+                    invalid(
+                        &key,
+                        format!(
+                            "unknown indicator (known: {})",
+                            ASSESSMENT_INDICATORS.join(", ")
+                        ),
+                    )
+                })?;
+            slot.1 = u32::try_from(*weight)
+                .ok()
+                .filter(|w| *w <= 100)
+                .ok_or_else(|| invalid(&key, format!("{weight} is outside 0..=100")))?;
+        }
+        if p.weights.iter().all(|(_, w)| *w == 0) {
+            return Err(invalid(
+                "assessment.weights",
+                "every weight is 0: nothing would be scored",
+            ));
+        }
+        let within = |key: &str, value: Option<i64>, default: i64, max: i64| {
+            let v = value.unwrap_or(default);
+            if (1..=max).contains(&v) {
+                Ok(v)
+            } else {
+                Err(invalid(key, format!("{v} is outside 1..={max}")))
+            }
+        };
+        let day = within(
+            "assessment.on_time_day",
+            a.on_time_day,
+            i64::from(p.on_time_day),
+            28,
+        )?;
+        p.on_time_day = i8::try_from(day).unwrap_or(28);
+        p.min_public_cell = within(
+            "assessment.min_public_cell",
+            a.min_public_cell,
+            p.min_public_cell,
+            100,
+        )?;
+        p.spot_check_size = within(
+            "assessment.spot_check_size",
+            a.spot_check_size,
+            p.spot_check_size,
+            10_000,
+        )?;
+        Ok(p)
     }
 
     /// Casework parameters: days in 1–90 (notice) and 1–180 (complaints), the deadline a day of
@@ -996,6 +1115,7 @@ mod raw {
             };
             let visits = visits(self.visits)?;
             let casework = casework(self.casework)?;
+            let assessment = assessment(self.assessment)?;
             let limit = self.payments.arrears_limit_months;
             let payments = PaymentParams {
                 arrears_limit_months: u16::try_from(limit)
@@ -1043,6 +1163,7 @@ mod raw {
                 services,
                 visits,
                 casework,
+                assessment,
                 payments,
                 adjustment,
             })
@@ -1580,6 +1701,60 @@ mod tests {
             .map(|i| start + i + "disability = \"county\" }\n".len())
             .expect("last casework key");
         Policy::from_toml(&format!("{}{table}{}", &LINYI[..start], &LINYI[end..]))
+    }
+
+    /// The pack with `table` added before `[payments]`.
+    fn with_assessment(table: &str) -> Result<Policy, PolicyError> {
+        let at = LINYI
+            .find("[assessment]")
+            .unwrap_or_else(|| LINYI.find("[payments]").expect("payments"));
+        let end = LINYI[at..]
+            .find("[payments]")
+            .map(|i| at + i)
+            .expect("payments after");
+        Policy::from_toml(&format!("{}{table}{}", &LINYI[..at], &LINYI[end..]))
+    }
+
+    #[test]
+    fn assessment_parameters_default_and_are_checked_by_name() {
+        let p = Policy::from_toml(LINYI).expect("pack");
+        assert_eq!(p.assessment, AssessmentParams::default());
+        assert_eq!(p.assessment.weights.iter().map(|w| w.1).sum::<u32>(), 100);
+        let absent = with_assessment("").expect("no table");
+        assert_eq!(absent.assessment, AssessmentParams::default());
+        let set = with_assessment(
+            "[assessment]\non_time_day = 10\nmin_public_cell = 10\n[assessment.weights]\nspot_checks = 0\npayments_on_time = 30\n",
+        )
+        .expect("override");
+        assert_eq!(set.assessment.on_time_day, 10);
+        assert_eq!(set.assessment.min_public_cell, 10);
+        assert_eq!(set.assessment.weights[0], ("payments_on_time", 30));
+        assert_eq!(set.assessment.weights[8], ("spot_checks", 0));
+        for (table, key) in [
+            ("[assessment]\non_time_day = 31\n", "assessment.on_time_day"),
+            (
+                "[assessment]\nmin_public_cell = 0\n",
+                "assessment.min_public_cell",
+            ),
+            (
+                "[assessment]\nspot_check_size = 0\n",
+                "assessment.spot_check_size",
+            ),
+            (
+                "[assessment.weights]\nspeed = 5\n",
+                "assessment.weights.speed",
+            ),
+            (
+                "[assessment.weights]\nvisit_coverage = 101\n",
+                "assessment.weights.visit_coverage",
+            ),
+            (
+                "[assessment.weights]\npayments_on_time = 0\narrears_outstanding = 0\nrecoveries_outstanding = 0\nreconfirmation = 0\nvisit_coverage = 0\nholiday_visits = 0\ndata_completeness = 0\ndedicated_visitor = 0\nspot_checks = 0\n",
+                "assessment.weights",
+            ),
+        ] {
+            assert_eq!(key_of(with_assessment(table)), key, "{table}");
+        }
     }
 
     #[test]

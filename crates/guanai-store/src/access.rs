@@ -161,6 +161,33 @@ impl Role {
         matches!(self, Role::Volunteer | Role::Counsellor)
     }
 
+    /// Sees the statistical tables of their area (三(三)).
+    pub fn sees_reports(self) -> bool {
+        matches!(
+            self,
+            Role::Village
+                | Role::Township
+                | Role::County
+                | Role::City
+                | Role::Finance
+                | Role::Inspector
+        )
+    }
+
+    /// Sees the county assessment and the spot checks of their county or the city.
+    pub fn sees_assessment(self) -> bool {
+        matches!(
+            self,
+            Role::County | Role::City | Role::Finance | Role::Inspector
+        )
+    }
+
+    /// Draws spot checks and records their findings (不定期抽查: the city's inspectors and
+    /// caseworkers, never the county inspected).
+    pub fn can_spot_check(self) -> bool {
+        matches!(self, Role::City | Role::Inspector)
+    }
+
     /// Sees families at all (administrators do not).
     pub fn sees_families(self) -> bool {
         !matches!(self, Role::Admin)

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod archive;
 mod areas;
+pub mod assessment;
 pub mod audit;
 pub mod backup;
 mod bulk;
@@ -24,6 +25,7 @@ pub mod model;
 pub mod network;
 pub mod pay;
 mod place;
+pub mod reports;
 pub mod rotate;
 pub mod scope;
 pub mod services;

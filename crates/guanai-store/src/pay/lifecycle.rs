@@ -171,6 +171,18 @@ impl Archive {
             .execute(&mut *tx)
             .await?;
             crate::close_entry!(&mut *tx, &entry);
+            // The run's lines summed for reports (三(三)): they never change after approval.
+            sqlx::query(
+                "INSERT INTO pay_run_total (run_id, month, county_code, village_code, kind, nature, lines, families, amount, standard_fen, county_fen) \
+                 SELECT l.run_id, $2, MAX(l.county_code), COALESCE(p.village_code, l.county_code || '000000'), l.kind, l.nature, \
+                 COUNT(*), COUNT(DISTINCT l.family_id), CAST(SUM(l.amount) AS BIGINT), CAST(SUM(l.standard_fen) AS BIGINT), CAST(SUM(l.county_fen) AS BIGINT) \
+                 FROM pay_line l LEFT JOIN family_place p ON p.family_id = l.family_id WHERE l.run_id = $1 \
+                 GROUP BY l.run_id, COALESCE(p.village_code, l.county_code || '000000'), l.kind, l.nature",
+            )
+            .bind(run.as_str())
+            .bind(summary.month.to_string())
+            .execute(&mut *tx)
+            .await?;
             crate::audit::append_audit!(&mut *tx, actor, "pay.approve", run.as_str(), "approved");
             tx.commit().await?;
         });
