@@ -363,16 +363,15 @@ impl Archive {
         from: Month,
         to: Month,
     ) -> Result<Vec<PaymentTotal>, StoreError> {
-        let level = child_level(prefix) as i64;
+        let level = child_level(prefix);
         type Row = (String, String, String, String, i64, i64, i64, i64, i64);
         let rows: Vec<Row> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT month, substr(village_code, 1, $1) AS area, kind, nature, CAST(SUM(lines) AS BIGINT), CAST(SUM(families) AS BIGINT), \
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT month, substr(village_code, 1, {level}) AS area, kind, nature, CAST(SUM(lines) AS BIGINT), CAST(SUM(families) AS BIGINT), \
                  CAST(SUM(amount) AS BIGINT), CAST(SUM(standard_fen) AS BIGINT), CAST(SUM(county_fen) AS BIGINT) \
-                 FROM pay_run_total WHERE month >= $2 AND month <= $3 AND village_code >= $4 AND village_code < $5 \
-                 GROUP BY month, substr(village_code, 1, $1), kind, nature ORDER BY month, area, kind, nature",
-            )
-            .bind(level)
+                 FROM pay_run_total WHERE month >= $1 AND month <= $2 AND village_code >= $3 AND village_code < $4 \
+                 GROUP BY month, substr(village_code, 1, {level}), kind, nature ORDER BY month, area, kind, nature",
+            )))
             .bind(from.to_string())
             .bind(to.to_string())
             .bind(prefix)
@@ -407,17 +406,16 @@ impl Archive {
         &self,
         prefix: &str,
     ) -> Result<Vec<(String, String, String, i64)>, StoreError> {
-        let level = child_level(prefix) as i64;
+        let level = child_level(prefix);
         let rows = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT substr(p.village_code, 1, $1) AS area, s.service, s.status, COUNT(*) \
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT substr(p.village_code, 1, {level}) AS area, s.service, s.status, COUNT(*) \
                  FROM service_status s JOIN family_place p ON p.family_id = s.family_id \
-                 WHERE p.village_code >= $2 AND p.village_code < $3 AND NOT EXISTS ( \
+                 WHERE p.village_code >= $1 AND p.village_code < $2 AND NOT EXISTS ( \
                    SELECT 1 FROM service_status n WHERE n.family_id = s.family_id AND n.person_id = s.person_id AND n.service = s.service \
                    AND (n.recorded_at > s.recorded_at OR (n.recorded_at = s.recorded_at AND n.status_id > s.status_id))) \
-                 GROUP BY substr(p.village_code, 1, $1), s.service, s.status ORDER BY area, s.service, s.status",
-            )
-            .bind(level)
+                 GROUP BY substr(p.village_code, 1, {level}), s.service, s.status ORDER BY area, s.service, s.status",
+            )))
             .bind(prefix)
             .bind(prefix_end(prefix))
             .fetch_all(pool)
@@ -434,17 +432,16 @@ impl Archive {
         year: i16,
         as_of: Date,
     ) -> Result<Vec<VisitTally>, StoreError> {
-        let level = child_level(prefix) as i64;
+        let level = child_level(prefix);
         let rows: Vec<(String, String, i64, i64, i64)> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT substr(p.village_code, 1, $1) AS area, v.kind, COUNT(*), \
-                 CAST(SUM(CASE WHEN v.due_on <= $2 THEN 1 ELSE 0 END) AS BIGINT), \
-                 CAST(SUM(CASE WHEN v.due_on <= $2 AND v.visit_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) \
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT substr(p.village_code, 1, {level}) AS area, v.kind, COUNT(*), \
+                 CAST(SUM(CASE WHEN v.due_on <= $1 THEN 1 ELSE 0 END) AS BIGINT), \
+                 CAST(SUM(CASE WHEN v.due_on <= $1 AND v.visit_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) \
                  FROM visit_period v JOIN family_place p ON p.family_id = v.family_id \
-                 WHERE v.year = $3 AND p.village_code >= $4 AND p.village_code < $5 \
-                 GROUP BY substr(p.village_code, 1, $1), v.kind ORDER BY area, v.kind",
-            )
-            .bind(level)
+                 WHERE v.year = $2 AND p.village_code >= $3 AND p.village_code < $4 \
+                 GROUP BY substr(p.village_code, 1, {level}), v.kind ORDER BY area, v.kind",
+            )))
             .bind(as_of.to_string())
             .bind(i64::from(year))
             .bind(prefix)
@@ -605,9 +602,11 @@ impl Archive {
             format!("{area_name}　{} 至 {}", request.from, request.to),
             format!("{area_name}, {} to {}", request.from, request.to),
         );
-        let mut register_families = 0;
-        let tally = {
+        // The register's pass and the grouped queries run at once (SQLite reads on their own
+        // connections in WAL mode; PostgreSQL in the server).
+        let scan = async {
             let level = child_level(prefix);
+            let mut register_families = 0;
             let mut groups: Vec<(String, FamilyTally)> = Vec::new();
             self.scan_register(prefix, |_, village, profile, _, standing| {
                 register_families += 1;
@@ -620,15 +619,14 @@ impl Archive {
                 }
             })
             .await?;
-            groups
+            Ok::<_, StoreError>((groups, register_families))
         };
-        let payments = self
-            .payment_totals(prefix, request.from, request.to)
-            .await?;
-        let services = self.service_counts(prefix).await?;
-        let visits = self
-            .visit_tally(prefix, request.to.year(), request.as_of)
-            .await?;
+        let ((tally, register_families), payments, services, visits) = tokio::try_join!(
+            scan,
+            self.payment_totals(prefix, request.from, request.to),
+            self.service_counts(prefix),
+            self.visit_tally(prefix, request.to.year(), request.as_of),
+        )?;
         let areas = self
             .named_areas(
                 tally
