@@ -416,7 +416,7 @@ async fn report_totals_reconcile_with_the_lines_the_ledger_and_the_engine() {
         let policy = policy();
         payers(a).await;
         let mut families = Vec::new();
-        let mut shapes = vec![
+        let mut shapes = [
             Shape::bereaved("B-1", VILLAGES[0]),
             Shape::bereaved("B-2", VILLAGES[1]),
             Shape {
