@@ -272,8 +272,9 @@ impl Archive {
             .collect())
     }
 
-    /// Payments on time (each month's run sent to the bank by the pack's day) and arrears
-    /// outstanding (transfers of the latest run held or returned).
+    /// Payments on time (each month's run sent to the bank by the pack's day, from the month of
+    /// the archive's first run) and arrears outstanding (transfers of the latest run held or
+    /// returned).
     async fn measure_payments(
         &self,
         counties: &mut BTreeMap<String, BTreeMap<Indicator, Measure>>,
@@ -291,6 +292,12 @@ impl Archive {
             .fetch_all(pool)
             .await?
         });
+        // Months before the archive's first run were paid before Guanai: not assessed here.
+        let first: Option<String> = on_db!(self.db(), pool => {
+            sqlx::query_scalar("SELECT MIN(month) FROM pay_run WHERE status <> 'discarded'")
+                .fetch_one(pool)
+                .await?
+        });
         let day = policy.assessment.on_time_day;
         for county in county_codes {
             let measures = counties.entry(county.clone()).or_default();
@@ -298,6 +305,12 @@ impl Archive {
                 let Some(deadline) = Date::new(year, m, day).ok() else {
                     continue;
                 };
+                if first
+                    .as_deref()
+                    .is_none_or(|f| format!("{year:04}-{m:02}").as_str() < f)
+                {
+                    continue;
+                }
                 if deadline >= as_of {
                     break;
                 }

@@ -161,7 +161,13 @@ impl Archive {
                 ("profile", Col::Text),
                 ("missing", Col::Text),
             ],
-            "",
+            // Two refreshes at once (the dashboard's charts and a report page, say) may write
+            // the same family: on PostgreSQL the second's DELETE does not see the first's
+            // uncommitted rows, so its INSERT would fail on the key. The later row wins; any
+            // row is recomputed whenever its version or pack differs.
+            "ON CONFLICT (family_id) DO UPDATE SET version = excluded.version, policy_digest = excluded.policy_digest, \
+             county_code = excluded.county_code, village_code = excluded.village_code, profile = excluded.profile, \
+             missing = excluded.missing",
         ));
         let mut chunks =
             futures_util::stream::iter(stale.chunks(REFRESH_CHUNK).map(<[FamilyId]>::to_vec))
@@ -199,9 +205,11 @@ impl Archive {
         let files = self.care_files(chunk).await?;
         type Present = (String, Option<String>, String);
         let (present, places): (Vec<Present>, Vec<(String, String)>) = on_db!(self.db(), pool => {
+            // A fact is replaced only within its family: `n.family_id` lets the check use the
+            // family index instead of scanning every fact of the archive for each one here.
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT f.family_id, f.person_id, f.kind FROM fact f WHERE f.kind IN ('id_number', 'bank_account', 'phone') \
-                 AND f.retracted = FALSE AND NOT EXISTS (SELECT 1 FROM fact n WHERE n.replaces = f.fact_id) AND f.family_id IN (",
+                 AND f.retracted = FALSE AND NOT EXISTS (SELECT 1 FROM fact n WHERE n.family_id = f.family_id AND n.replaces = f.fact_id) AND f.family_id IN (",
             );
             let mut list = q.separated(", ");
             for id in chunk {

@@ -1,5 +1,6 @@
 //! The command line: `eval`, `gen`, `policy propose|test|show`, `id check`, and the archive
-//! commands of [`crate::archive_cmd`].
+//! commands of [`crate::archive_cmd`] and the other `*_cmd` modules (payments, casework, visits,
+//! claims, reports, the web application).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -18,7 +19,7 @@ use guanai_rules::policy::{Decimal, RateTable};
 use guanai_rules::{Month, Policy, ResidentId};
 
 use crate::archive_cmd::today;
-use crate::{archive_cmd, audit_cmd, case_cmd, claim_cmd, pay_cmd, visit_cmd, web_cmd};
+use crate::{archive_cmd, audit_cmd, case_cmd, claim_cmd, pay_cmd, report_cmd, visit_cmd, web_cmd};
 
 #[derive(Parser)]
 #[command(
@@ -97,6 +98,9 @@ enum Command {
     /// Claims paid through payment runs: funeral reimbursement (二(五)), medical relief (二(三)).
     #[command(subcommand)]
     Claim(Box<claim_cmd::ClaimCommand>),
+    /// Reports (三(三), 三(四)): statistical tables, the county assessment, the public summary, spot checks.
+    #[command(subcommand)]
+    Report(Box<report_cmd::ReportCommand>),
     /// Serve the web application and the JSON API (/api/v1).
     Serve(web_cmd::ServeArgs),
     /// A fresh demo: synthetic Linyi families, payments and one account per role, then serve it.
@@ -297,6 +301,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ledger(command) => pay_cmd::ledger_cmd(&cli.archive, command),
         Command::Forecast(args) => pay_cmd::forecast_cmd(&cli.archive, args),
         Command::Claim(command) => claim_cmd::claim_cmd(&cli.archive, *command),
+        Command::Report(command) => report_cmd::report_cmd(&cli.archive, *command),
         Command::Serve(args) => web_cmd::serve_cmd(&cli.archive, args),
         Command::Demo(args) => web_cmd::demo_cmd(args),
         Command::User(command) => web_cmd::user_cmd(&cli.archive, command),

@@ -18,6 +18,9 @@
 //!    differs by county), needs with follow-ups, dedicated visitors for most families needing one.
 //! 5. Casework: seven applications at every stage (one approved after the last run, its arrears
 //!    due in the next), next year's re-confirmation opened, complaints (two late), service statuses.
+//! 6. Reports (三(三)): the statistical register refreshed, and an unannounced spot check of the
+//!    county with the most special-difficulty families drawn by the inspector with the demo's
+//!    seed, its first families checked (one item failed, with what was wrong).
 //!
 //! Every random choice comes from the seed, and every date from `today`: the same options give
 //! the same families, facts and amounts (archive ids and record times differ).
@@ -136,6 +139,8 @@ pub(crate) struct DemoReport {
     pub applications: Vec<(String, usize)>,
     pub complaints: usize,
     pub reconfirmed: (i64, i64),
+    /// The spot check drawn: (county, families drawn, findings recorded, of them failed).
+    pub spot_check: Option<(CountyCode, usize, usize, usize)>,
     /// Where the census file and the bank files are, when kept.
     pub files_dir: Option<PathBuf>,
 }
@@ -246,6 +251,8 @@ pub(crate) async fn populate(
     report.applications = casework.0;
     report.complaints = casework.1;
     report.reconfirmed = casework.2;
+    progress("统计台账与抽查 / register and a spot check");
+    report.spot_check = demo.spot_check().await?;
     report.facts_recorded = demo.facts_recorded;
     report.corrections = demo.corrections;
     report.claims = demo.claims;
@@ -774,6 +781,7 @@ impl<'a> Demo<'a> {
             applications: Vec::new(),
             complaints: 0,
             reconfirmed: (0, 0),
+            spot_check: None,
             files_dir: None,
         }
     }
@@ -1167,6 +1175,103 @@ impl<'a> Demo<'a> {
             set += 1;
         }
         Ok((by_status, complaints, (confirmed, campaign.persons)))
+    }
+
+    /// Reports (三(三)): the statistical register brought up to date, then a spot check drawn by
+    /// the inspector (the `inspector` demo account) with the demo's seed in the county with the
+    /// most special-difficulty families, and findings recorded for its first three families:
+    /// every item of the first passed, three of the second, and the third's visits failed.
+    /// Returns (county, families drawn, findings, failed).
+    async fn spot_check(&mut self) -> Result<Option<(CountyCode, usize, usize, usize)>> {
+        use guanai_store::assessment::NewFinding;
+        self.archive.refresh_register(self.policy).await?;
+        let inspector = Actor::new("inspector (吴刚)");
+        let month = Month::of(self.today);
+        let mut counties: Vec<(CountyCode, usize)> = Vec::new();
+        for h in self
+            .households
+            .iter()
+            .filter(|h| h.category_now != Category::None)
+        {
+            match counties.iter_mut().find(|(c, _)| *c == h.county) {
+                Some((_, n)) => *n += 1,
+                None => counties.push((h.county, 1)),
+            }
+        }
+        counties.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut drawn = None;
+        for (county, _) in counties {
+            match self
+                .archive
+                .draw_spot_check(
+                    &county.to_string(),
+                    month,
+                    self.policy.assessment.spot_check_size,
+                    Some(self.seed),
+                    "市卫生计生委年度不定期抽查",
+                    &inspector,
+                )
+                .await
+            {
+                Ok(check) => {
+                    drawn = Some((county, check));
+                    break;
+                }
+                // No family of this county in the programme this month: try the next one.
+                Err(guanai_store::StoreError::Invalid { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let Some((county, check)) = drawn else {
+            return Ok(None);
+        };
+        let plan: [&[(&str, bool, &str)]; 3] = [
+            &[
+                ("identity", true, "户口簿、身份证与档案一致"),
+                ("category", true, ""),
+                ("payment", true, "银行流水显示每月按时到账"),
+                ("visits", true, ""),
+                ("services", true, ""),
+                ("privacy", true, ""),
+            ],
+            &[
+                ("identity", true, ""),
+                ("category", true, ""),
+                ("payment", true, ""),
+            ],
+            &[
+                ("identity", true, ""),
+                (
+                    "visits",
+                    false,
+                    "走访记录称上月已入户，户主称近三个月未见走访人员",
+                ),
+            ],
+        ];
+        let (mut findings, mut failed) = (0, 0);
+        for (family, items) in check.families.iter().zip(plan) {
+            for &(item, passed, note) in items {
+                self.archive
+                    .record_spot_finding(
+                        &check.check_id,
+                        &family.family_id,
+                        NewFinding {
+                            item,
+                            passed,
+                            note,
+                            checked_on: self.today,
+                        },
+                        self.today,
+                        &inspector,
+                    )
+                    .await?;
+                findings += 1;
+                if !passed {
+                    failed += 1;
+                }
+            }
+        }
+        Ok(Some((county, check.families.len(), findings, failed)))
     }
 
     fn account(&mut self) -> (String, String) {
@@ -1934,6 +2039,13 @@ impl fmt::Display for DemoReport {
             self.reconfirmed.0,
             self.reconfirmed.1
         )?;
+        if let Some((county, drawn, findings, failed)) = &self.spot_check {
+            writeln!(
+                f,
+                "  抽查 / spot check: {} 抽取 {drawn} 户，已记录 {findings} 项（不合格 {failed} 项）",
+                county.name()
+            )?;
+        }
         writeln!(f, "  发放批次 / payment runs:")?;
         for run in &self.runs {
             writeln!(f, "    {run}")?;

@@ -9,6 +9,7 @@ mod claim_cmd;
 mod cli;
 mod demo;
 mod pay_cmd;
+mod report_cmd;
 mod visit_cmd;
 mod web_cmd;
 
