@@ -2,7 +2,9 @@
 //! kept for ten minutes, so the dashboard never waits for them: families by category (the rules
 //! engine's answer for this month, so every family in scope is evaluated) and this year's visit
 //! figures (二(一): a grouped count over every visit period in scope — 0.4 s for 280,000 periods
-//! on SQLite, so seconds for a city of a million families).
+//! on SQLite, so seconds for a city of a million families), and this year's charts of the scope
+//! (issue 7: a whole statistical report, seconds for the city). The public summary (三(四)),
+//! served without signing in, is kept here too, per period, and made one at a time.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -86,7 +88,7 @@ impl<K, T> Clone for Cache<K, T> {
 impl<K, T> Cache<K, T>
 where
     K: Copy + PartialEq + Send + 'static,
-    T: Copy + Send + 'static,
+    T: Clone + Send + 'static,
 {
     /// The value for `scope` and `key`: a fresh one, or the last one while it is counted again,
     /// or `None` while it is counted the first time. Starts `count` when nothing fresh is there
@@ -100,15 +102,23 @@ where
         };
         let previous = match entries.get(&scope) {
             Some(Entry::Ready { at, key: k, value }) if *k == key && at.elapsed() < FRESH => {
-                return Some(*value);
+                return Some(value.clone());
             }
             Some(Entry::Counting { previous }) => {
-                return previous.filter(|(k, _)| *k == key).map(|(_, v)| v);
+                return previous
+                    .as_ref()
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, v)| v.clone());
             }
-            Some(Entry::Ready { key: k, value, .. }) => Some((*k, *value)),
+            Some(Entry::Ready { key: k, value, .. }) => Some((*k, value.clone())),
             None => None,
         };
-        entries.insert(scope.clone(), Entry::Counting { previous });
+        entries.insert(
+            scope.clone(),
+            Entry::Counting {
+                previous: previous.clone(),
+            },
+        );
         drop(entries);
         let (cache, generation) = (self.entries.clone(), self.generation.clone());
         let started = generation.load(Ordering::SeqCst);
@@ -149,11 +159,41 @@ where
     }
 }
 
+/// The dashboard's charts of a scope (issue 7): the statistical report's SVGs for this year up
+/// to this month, drawn by `guanai-report` (inline SVG with `role="img"` and a `<title>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charts {
+    pub from: Month,
+    pub to: Month,
+    pub as_of: Date,
+    /// Payments per month by funding source.
+    pub payments: String,
+    /// Special-difficulty families per area one level below the scope.
+    pub families: String,
+    /// Visit coverage per area.
+    pub visits: String,
+}
+
+/// How many periods' public summaries are kept at once.
+const PUBLIC_KEPT: usize = 24;
+
+type PublicEntries = HashMap<(Month, Month), (Instant, Arc<Vec<guanai_report::Table>>)>;
+
+/// The public summary (三(四)) per period, kept for [`FRESH`]. It is served without signing in,
+/// so summaries are made one at a time: however many requests arrive, at most one pass over the
+/// register runs for them.
+#[derive(Default, Clone)]
+struct PublicCache {
+    entries: Arc<tokio::sync::Mutex<PublicEntries>>,
+}
+
 /// The dashboard's background counts.
 #[derive(Default, Clone)]
 pub struct Stats {
     categories: Cache<Month, CategoryCounts>,
     visits: Cache<Date, VisitFigures>,
+    charts: Cache<Date, Arc<Charts>>,
+    public: PublicCache,
 }
 
 /// The key of a user's scope: their area, or the user themself for the roles that see the
@@ -196,6 +236,70 @@ impl Stats {
     /// Forgets the visit figures (after a year's plan was made: they changed everywhere).
     pub fn forget_visits(&self) {
         self.visits.forget();
+        self.charts.forget();
+    }
+
+    /// The dashboard's charts for the user's scope on `today` (this year up to this month), or
+    /// `None` while they are being drawn. A statistical report over a city of a million families
+    /// takes seconds: it is made in the background, never while the dashboard waits.
+    pub fn charts(
+        &self,
+        archive: &Archive,
+        user: &User,
+        policy: &Policy,
+        today: Date,
+    ) -> Option<Arc<Charts>> {
+        let (archive, counted_for, policy) = (archive.clone(), user.clone(), policy.clone());
+        self.charts.get(
+            scope_key(user),
+            today,
+            "the dashboard's charts",
+            async move {
+                let to = Month::of(today);
+                let from = Month::new(today.year(), 1).unwrap_or(to);
+                let report = archive
+                    .scoped(&counted_for)
+                    .statistical_report(&policy, None, from, to, today)
+                    .await?;
+                Ok(Arc::new(Charts {
+                    from,
+                    to,
+                    as_of: today,
+                    payments: report.payments_chart,
+                    families: report.families_chart,
+                    visits: report.visits_chart,
+                }))
+            },
+        )
+    }
+
+    /// The public summary of `from..=to` (三(四); already suppressed), made at most once per
+    /// period every [`FRESH`] and one at a time.
+    pub async fn public_summary(
+        &self,
+        archive: &Archive,
+        policy: &Policy,
+        from: Month,
+        to: Month,
+    ) -> Result<Arc<Vec<guanai_report::Table>>, StoreError> {
+        let mut entries = self.public.entries.lock().await;
+        if let Some((at, tables)) = entries.get(&(from, to))
+            && at.elapsed() < FRESH
+        {
+            return Ok(tables.clone());
+        }
+        let tables = Arc::new(archive.public_summary(policy, from, to).await?);
+        entries.retain(|_, (at, _)| at.elapsed() < FRESH);
+        if entries.len() >= PUBLIC_KEPT
+            && let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(k, _)| *k)
+        {
+            entries.remove(&oldest);
+        }
+        entries.insert((from, to), (Instant::now(), tables.clone()));
+        Ok(tables)
     }
 }
 

@@ -296,6 +296,65 @@ fn casework_attempts(family_b: &str, application_b: &str) -> Vec<Attempt> {
 /// A request to try: method, path and form fields.
 type Attempt = (&'static str, String, Vec<(&'static str, String)>);
 
+/// A spot check of county B (三(三)), drawn by the city from a fresh register.
+async fn spot_check_of_county_b(w: &World) -> String {
+    let policy = guanai_rules::Policy::embedded("linyi-2014").expect("policy");
+    w.archive.refresh_register(&policy).await.expect("register");
+    w.archive
+        .scoped(w.user("city"))
+        .draw_spot_check(
+            "371302",
+            guanai_web::pages::this_month(),
+            5,
+            Some(7),
+            "兰山区抽查",
+        )
+        .await
+        .expect("spot check B")
+        .check_id
+}
+
+/// What another area's user tries on reports (issue 7): county B's statistics, downloads and
+/// printable page, and county B's spot check (read, verified, a finding recorded, one drawn).
+fn report_attempts(family_b: &str, check_b: &str) -> Vec<Attempt> {
+    let today = guanai_web::pages::today().to_string();
+    let month = guanai_web::pages::this_month().to_string();
+    let mut out: Vec<Attempt> = [
+        "/reports",
+        "/reports/print",
+        "/reports/download.csv",
+        "/reports/download.xlsx",
+    ]
+    .into_iter()
+    .map(|path| ("GET", format!("{path}?area=371302"), vec![]))
+    .collect();
+    out.extend([
+        ("GET", format!("/spot-checks/{check_b}"), vec![]),
+        ("POST", format!("/spot-checks/{check_b}/verify"), vec![]),
+        (
+            "POST",
+            format!("/spot-checks/{check_b}/findings"),
+            vec![
+                ("family", family_b.to_owned()),
+                ("item", "identity".to_owned()),
+                ("result", "failed".to_owned()),
+                ("note", "替别县记录".to_owned()),
+                ("checked_on", today),
+            ],
+        ),
+        (
+            "POST",
+            "/spot-checks".to_owned(),
+            vec![
+                ("county", "371302".to_owned()),
+                ("month", month),
+                ("size", "1".to_owned()),
+            ],
+        ),
+    ]);
+    out
+}
+
 /// What another area's user tries: every page route with family B's, its visit's or run B's id.
 fn attempts(family_b: &str, visit_b: &str, run_b: &str) -> Vec<Attempt> {
     let fields = |pairs: &[(&'static str, &str)]| {
@@ -393,6 +452,7 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
     let (family_b2, application_b) = application_of_county_b(&w).await;
     let application_before = w.archive.application(&application_b).await.expect("app B");
     let change_b = change_of_county_b(&w).await;
+    let check_b = spot_check_of_county_b(&w).await;
     for login in [
         "village",
         "township",
@@ -408,6 +468,7 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
             .into_iter()
             .chain(care_attempts(&family_b, &complaint_b, &referral_b))
             .chain(casework_attempts(&family_b2, &application_b))
+            .chain(report_attempts(&family_b, &check_b))
             .chain([(
                 "POST",
                 format!("/families/{family_b}/changes/{change_b}"),
@@ -468,6 +529,18 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
         );
         let r = c.get("/payments").await;
         assert!(!r.body.contains(&run_b), "{login} sees run B in the list");
+        for path in [
+            "/reports",
+            "/reports/assessment",
+            "/spot-checks",
+            "/reports/download.csv",
+        ] {
+            let r = c.get(path).await;
+            assert!(
+                !r.body.contains("兰山区") && !r.body.contains(&check_b),
+                "{login} {path} shows county B"
+            );
+        }
         let r = c.get("/families?area=371302").await;
         assert!(!r.body.contains("B-001"), "{login} widened the area");
         let r = c.get(&format!("/families?id={}", w.mother_b_id)).await;
@@ -608,6 +681,16 @@ async fn another_areas_data_is_never_returned_or_changed_by_any_route_for_any_ro
         .expect("change")
         .expect("B");
     assert_eq!(change.status, "proposed", "county B's change undecided");
+    let check = w.archive.spot_check(&check_b).await.expect("check B");
+    assert!(
+        check.findings.is_empty(),
+        "no finding recorded for county B"
+    );
+    assert_eq!(
+        w.archive.spot_checks("371302").await.expect("checks").len(),
+        1,
+        "no spot check drawn of county B"
+    );
     let summary = w
         .archive
         .run_summary(&guanai_store::pay::RunId::parse(&run_b).expect("id"))
@@ -630,6 +713,7 @@ const INJECTIONS: [&str; 6] = [
 async fn sql_injection_in_every_parameter_is_harmless() {
     let w = support::sqlite().await;
     let mut c = w.client("village").await;
+    let mut inspector = w.client("inspector").await;
     let a = w.family_a.to_string();
     for bad in INJECTIONS {
         let q: String = form_urlencoded::byte_serialize(bad.as_bytes()).collect();
@@ -652,6 +736,15 @@ async fn sql_injection_in_every_parameter_is_harmless() {
             format!("/confirm?open={q}"),
             format!("/payments/{q}"),
             format!("/lang/{q}?back={q}"),
+            format!("/reports?area={q}&from={q}&to={q}&as_of={q}"),
+            format!("/reports?from=2026-01&to={q}"),
+            format!("/reports/print?area={q}"),
+            format!("/reports/download.csv?area={q}&from={q}"),
+            format!("/reports/download.xlsx?as_of={q}"),
+            format!("/reports/assessment?as_of={q}"),
+            format!("/spot-checks/{q}"),
+            format!("/public?from={q}&to={q}"),
+            format!("/public/download.csv?from={q}"),
         ] {
             let r = c.get(&path).await;
             assert!(r.status.as_u16() < 500, "GET {path}: {}", r.status);
@@ -788,9 +881,65 @@ async fn sql_injection_in_every_parameter_is_harmless() {
             let r = c.post(&path, &fields).await;
             assert!(r.status.as_u16() < 500, "POST {path}: {}", r.status);
         }
+        // Reports as the city's inspector, who may read and draw: every field refused harmlessly.
+        for path in [
+            format!("/reports?area={q}&from={q}"),
+            format!("/reports/assessment?as_of={q}"),
+            format!("/reports/assessment/download.csv?as_of={q}"),
+            format!("/spot-checks/{q}"),
+        ] {
+            let r = inspector.get(&path).await;
+            assert!(
+                r.status.is_client_error(),
+                "inspector GET {path}: {}",
+                r.status
+            );
+        }
+        for (path, fields) in [
+            (
+                "/spot-checks".to_owned(),
+                vec![
+                    ("county", bad),
+                    ("month", bad),
+                    ("size", bad),
+                    ("seed", bad),
+                    ("note", bad),
+                ],
+            ),
+            (
+                "/spot-checks".to_owned(),
+                vec![
+                    ("county", bad),
+                    ("month", "2026-10"),
+                    ("size", "3"),
+                    ("seed", ""),
+                    ("note", bad),
+                ],
+            ),
+            (format!("/spot-checks/{q}/verify"), vec![]),
+            (
+                format!("/spot-checks/{q}/findings"),
+                vec![
+                    ("family", bad),
+                    ("item", bad),
+                    ("result", bad),
+                    ("note", bad),
+                    ("checked_on", bad),
+                ],
+            ),
+        ] {
+            let r = inspector.post(&path, &fields).await;
+            assert!(
+                r.status.is_client_error(),
+                "inspector POST {path}: {}",
+                r.status
+            );
+        }
         let mut anon = Client::new(w.router.clone());
         let r = anon.sign_in(bad, bad).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        let r = anon.get(&format!("/public?from={q}&to={q}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "public {bad}");
     }
     // Everything is still there, and the notes were stored as the text they are.
     assert_eq!(

@@ -1,13 +1,15 @@
-//! The JSON API under `/api/v1` (issue 5): the eval contract, families, visits (二(一)) and
-//! payment runs for other systems. A request carries `Authorization: Bearer <token>` (an API token of a user;
-//! no cookies, so no CSRF token) and sees exactly what that user sees on the pages, through the
-//! same scope; private values leave masked. Every error is JSON naming the field and the
-//! problem. `GET /api/v1/openapi.json` describes every endpoint (OpenAPI 3.1).
+//! The JSON API under `/api/v1` (issue 5): the eval contract, families, visits (二(一)),
+//! payment runs and reports (issue 7) for other systems. A request carries
+//! `Authorization: Bearer <token>` (an API token of a user; no cookies, so no CSRF token) and
+//! sees exactly what that user sees on the pages, through the same scope; private values leave
+//! masked. Every error is JSON naming the field and the problem. `GET /api/v1/openapi.json`
+//! describes every endpoint (OpenAPI 3.1).
 
 mod error;
 mod eval;
 mod families;
 mod payments;
+mod reports;
 mod visits;
 
 use std::sync::OnceLock;
@@ -51,6 +53,8 @@ fn endpoints() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             post(payments::approve),
         ),
         ("post", "/payments/runs/{run}/close", post(payments::close)),
+        ("get", "/reports/statistics", get(reports::statistics)),
+        ("get", "/reports/assessment", get(reports::assessment)),
     ]
 }
 
@@ -106,7 +110,7 @@ async fn method_not_allowed() -> ApiError {
 #[openapi(
     info(
         title = "Guanai API",
-        description = "临沂市计划生育特殊困难家庭扶助关怀 (临政办发〔2014〕42号): the eval contract, families, visits (二(一)) and payment runs. \
+        description = "临沂市计划生育特殊困难家庭扶助关怀 (临政办发〔2014〕42号): the eval contract, families, visits (二(一)), payment runs and reports (三(三)). \
             Amounts are integer fen. Authenticate with `Authorization: Bearer <token>`; a family or run outside the \
             token user's area is 404. Errors are `{\"error\": \"field: problem\"}`."
     ),
@@ -125,6 +129,8 @@ async fn method_not_allowed() -> ApiError {
         payments::check,
         payments::approve,
         payments::close,
+        reports::statistics,
+        reports::assessment,
     ),
     modifiers(&BearerScheme),
     tags(
@@ -132,6 +138,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "families", description = "Families in the token user's area"),
         (name = "visits", description = "Visits (走访, 二(一)): plans, records, overdue lists"),
         (name = "payments", description = "Payment runs (社会化发放); changes by finance officers"),
+        (name = "reports", description = "Statistical tables and the county assessment (三(三)) of the token user's area"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -1,7 +1,8 @@
 //! The dashboard (工作台): families by county and category in the user's area, this year's
 //! visits (二(一): overdue, due soon, families without a dedicated visitor, coverage), this
 //! month's payments by funding source (二(二)), runs waiting for approval, late complaints
-//! (issue 6), and who broke the glass on the area's families.
+//! (issue 6), who broke the glass on the area's families, and this year's charts of the area
+//! (issue 7: payments, families by area, visit coverage) for the roles that see reports.
 
 use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,7 +12,7 @@ use guanai_store::pay::{RunStatus, RunSummary};
 
 use super::{Chrome, area_name, beijing_micros, render, this_month, today};
 use crate::state::{Signed, WebError};
-use crate::stats::{CategoryCounts, VisitFigures};
+use crate::stats::{CategoryCounts, Charts, VisitFigures};
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
@@ -30,6 +31,9 @@ struct DashboardPage {
     visits: Option<VisitFigures>,
     /// Late complaints in scope (issue 6), for the roles that handle complaints.
     complaints: Option<super::complaints::LateCard>,
+    /// This year's charts of the scope (issue 7), drawn in the background; `None` while they
+    /// are drawn (and for the roles without reports, who get no card).
+    charts: Option<std::sync::Arc<Charts>>,
 }
 
 pub async fn dashboard(signed: Signed) -> Result<Response, WebError> {
@@ -53,6 +57,14 @@ pub async fn dashboard(signed: Signed) -> Result<Response, WebError> {
     // with the archive (0.4 s for the city at 20,000 families).
     let visits = state.stats().visits(state.gate(), &signed.user, today());
     let complaints = super::complaints::late_card(&signed).await?;
+    // A statistical report of the scope takes seconds for the city: drawn in the background.
+    let charts = if signed.user.role.sees_reports() {
+        state
+            .stats()
+            .charts(state.gate(), &signed.user, state.policy(), today())
+    } else {
+        None
+    };
     let (mut higher, mut county_finance, mut month_runs, mut pending) =
         (Fen(0), Fen(0), 0, Vec::new());
     if signed.user.role.sees_payments() {
@@ -92,6 +104,7 @@ pub async fn dashboard(signed: Signed) -> Result<Response, WebError> {
         grants,
         visits,
         complaints,
+        charts,
     })
 }
 

@@ -14,7 +14,9 @@ pub mod dashboard;
 pub mod families;
 pub mod network;
 pub mod payments;
+pub mod reports;
 pub mod services;
+pub mod spot_checks;
 pub mod visits;
 
 use std::collections::HashMap;

@@ -313,6 +313,8 @@ pub struct Reply {
     pub location: Option<String>,
     pub body: String,
     pub headers: axum::http::HeaderMap,
+    /// The body as sent (downloads).
+    pub bytes: Vec<u8>,
 }
 
 impl Client {
@@ -358,6 +360,7 @@ impl Client {
             location,
             body,
             headers,
+            bytes: bytes.to_vec(),
         }
     }
 
@@ -375,6 +378,34 @@ impl Client {
     pub async fn get(&mut self, path: &str) -> Reply {
         let request = self
             .request("GET", path)
+            .body(Body::empty())
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// A page in a language (`zh` or `en`), as after switching with `/lang/…`.
+    pub async fn get_with_lang(&mut self, path: &str, lang: &str) -> Reply {
+        let mut cookies = format!("guanai_lang={lang}");
+        if let Some(c) = &self.cookie {
+            cookies.push_str(&format!("; guanai_session={c}"));
+        }
+        let request = Request::builder()
+            .method("GET")
+            .uri(path)
+            .header(header::HOST, "localhost")
+            .header(header::COOKIE, cookies)
+            .body(Body::empty())
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// An API request with a bearer token (no cookies).
+    pub async fn get_bearer(&mut self, path: &str, token: &str) -> Reply {
+        let request = Request::builder()
+            .method("GET")
+            .uri(path)
+            .header(header::HOST, "localhost")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::empty())
             .expect("request");
         self.send(request).await
