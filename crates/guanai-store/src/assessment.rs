@@ -6,7 +6,7 @@
 //! special-difficulty families ([`guanai_report::sample`]), keep the list drawn from so the draw can
 //! be repeated, and record findings per checklist item.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use guanai_report::register::Standing;
 use guanai_report::scorecard::{
@@ -200,7 +200,7 @@ impl Archive {
         let owing: Vec<(String, String, i64)> = on_db!(self.db(), pool => {
             sqlx::query_as(
                 "SELECT b.family_id, s.village_code, b.balance FROM ledger_balance b JOIN stat_family s ON s.family_id = b.family_id \
-                 WHERE b.account LIKE 'receivable:%' AND b.balance > 0 AND s.village_code >= $1 AND s.village_code < $2 ORDER BY s.village_code, b.family_id",
+                 WHERE b.account >= 'receivable:' AND b.account < 'receivable;' AND b.balance > 0 AND s.village_code >= $1 AND s.village_code < $2 ORDER BY s.village_code, b.family_id",
             )
             .bind(prefix)
             .bind(prefix_end(prefix))
@@ -299,6 +299,9 @@ impl Archive {
                 .await?
         });
         let day = policy.assessment.on_time_day;
+        type Failed = (String, String, String, String);
+        type RunTransfers = (HashMap<String, i64>, Vec<Failed>);
+        let mut transfers: HashMap<String, RunTransfers> = HashMap::new();
         for county in county_codes {
             let measures = counties.entry(county.clone()).or_default();
             for m in 1..=12i8 {
@@ -342,21 +345,32 @@ impl Archive {
                 .await?
             });
             let Some(run) = latest else { continue };
-            let (all, bad): (i64, Vec<(String, String, String)>) = on_db!(self.db(), pool => {
-                let all: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pay_transfer WHERE run_id = $1 AND county_code = $2")
+            if !transfers.contains_key(&run) {
+                // One pass per run (a city-wide run serves every county).
+                let (counts, bad): (Vec<(String, i64)>, Vec<Failed>) = on_db!(self.db(), pool => {
+                    let counts = sqlx::query_as("SELECT county_code, COUNT(*) FROM pay_transfer WHERE run_id = $1 GROUP BY county_code")
+                        .bind(&run)
+                        .fetch_all(pool)
+                        .await?;
+                    let bad = sqlx::query_as(
+                        "SELECT county_code, family_id, status, note FROM pay_transfer WHERE run_id = $1 AND status IN ('held', 'failed') ORDER BY transfer_no",
+                    )
                     .bind(&run)
-                    .bind(county)
-                    .fetch_one(pool)
+                    .fetch_all(pool)
                     .await?;
-                let bad = sqlx::query_as(
-                    "SELECT family_id, status, note FROM pay_transfer WHERE run_id = $1 AND county_code = $2 AND status IN ('held', 'failed') ORDER BY transfer_no",
-                )
-                .bind(&run)
-                .bind(county)
-                .fetch_all(pool)
-                .await?;
-                (all, bad)
-            });
+                    (counts, bad)
+                });
+                transfers.insert(run.clone(), (counts.into_iter().collect(), bad));
+            }
+            let Some((counts, all_bad)) = transfers.get(&run) else {
+                continue;
+            };
+            let all = counts.get(county).copied().unwrap_or(0);
+            let bad: Vec<(String, String, String)> = all_bad
+                .iter()
+                .filter(|(c, ..)| c == county)
+                .map(|(_, f, st, n)| (f.clone(), st.clone(), n.clone()))
+                .collect();
             let m = measures.entry(Indicator::ArrearsOutstanding).or_default();
             m.total = all;
             m.good = all - bad.len() as i64;
@@ -392,11 +406,11 @@ impl Archive {
     ) -> Result<(), StoreError> {
         let counts: Vec<(String, String, i64, i64)> = on_db!(self.db(), pool => {
             sqlx::query_as(
-                "SELECT substr(p.village_code, 1, 6), CASE WHEN v.kind = 'regular' THEN 'regular' ELSE 'holiday' END, COUNT(*), \
+                "SELECT substr(v.village_code, 1, 6), CASE WHEN v.kind = 'regular' THEN 'regular' ELSE 'holiday' END, COUNT(*), \
                  CAST(SUM(CASE WHEN v.visit_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) \
-                 FROM visit_period v JOIN family_place p ON p.family_id = v.family_id \
-                 WHERE v.year = $1 AND v.due_on <= $2 AND p.village_code >= $3 AND p.village_code < $4 \
-                 GROUP BY substr(p.village_code, 1, 6), CASE WHEN v.kind = 'regular' THEN 'regular' ELSE 'holiday' END",
+                 FROM visit_period v \
+                 WHERE v.year = $1 AND v.due_on <= $2 AND v.village_code >= $3 AND v.village_code < $4 \
+                 GROUP BY substr(v.village_code, 1, 6), CASE WHEN v.kind = 'regular' THEN 'regular' ELSE 'holiday' END",
             )
             .bind(i64::from(year))
             .bind(as_of.to_string())
@@ -413,9 +427,9 @@ impl Archive {
             };
             let missed: Vec<(String, String, String)> = on_db!(self.db(), pool => {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT v.family_id, v.kind, v.due_on FROM visit_period v JOIN family_place p ON p.family_id = v.family_id \
-                     WHERE v.year = $1 AND v.due_on <= $2 AND v.visit_id IS NULL AND p.village_code >= $3 AND p.village_code < $4 \
-                     AND v.kind {} 'regular' ORDER BY v.due_on, v.family_id LIMIT {KEEP_ITEMS}",
+                    "SELECT v.family_id, v.kind, v.due_on FROM visit_period v \
+                     WHERE v.year = $1 AND v.due_on <= $2 AND v.visit_id IS NULL AND v.village_code >= $3 AND v.village_code < $4 \
+                     AND v.kind {} 'regular' ORDER BY v.village_code, v.family_id LIMIT {KEEP_ITEMS}",
                     if kind == "regular" { "=" } else { "<>" }
                 )))
                 .bind(i64::from(year))

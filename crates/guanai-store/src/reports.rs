@@ -5,7 +5,7 @@
 //! area under a prefix of village codes; the caller (a [`Scoped`] user or the command line)
 //! chooses the prefix.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures_util::{StreamExt, TryStreamExt};
 use guanai_report::register::{FamilyTally, MonthState, Profile, Standing, candidate_months};
@@ -118,6 +118,25 @@ fn missing_of(
         missing.push("phone".to_owned());
     }
     missing.join(",")
+}
+
+/// Adds a family to its area's tally (areas are looked up without allocating once present).
+fn tally_into(
+    groups: &mut BTreeMap<String, FamilyTally>,
+    area: &str,
+    profile: &Profile,
+    standing: Standing,
+    from: Month,
+    to: Month,
+) {
+    match groups.get_mut(area) {
+        Some(t) => t.add(profile, standing, from, to),
+        None => {
+            let mut t = FamilyTally::default();
+            t.add(profile, standing, from, to);
+            groups.insert(area.to_owned(), t);
+        }
+    }
 }
 
 /// Families per transaction when the register is refreshed.
@@ -312,8 +331,8 @@ impl Archive {
         Ok(out)
     }
 
-    /// Reads every register row under `prefix` (village codes), in village order, handing each
-    /// family's id, village, profile, missing items and standing to `visit`. Streams: memory
+    /// Reads every register row under `prefix` (village codes), in no particular order, handing
+    /// each family's id, village, profile, missing items and standing to `visit`. Streams: memory
     /// does not grow with the archive.
     pub async fn scan_register(
         &self,
@@ -323,13 +342,19 @@ impl Archive {
         let standings = self.standings().await?;
         let mut seen = 0;
         on_db!(self.db(), pool => {
-            let mut rows = sqlx::query_as::<_, (String, String, String, String)>(
+            // The whole city is read in the table's order (reading it through the index fetched
+            // each row from a different page: 2.9 s instead of 0.8 s for a million families); an
+            // area inside it through the index.
+            let sql = if prefix.len() <= 4 {
+                "SELECT family_id, village_code, profile, missing FROM stat_family WHERE village_code >= $1 AND village_code < $2"
+            } else {
                 "SELECT family_id, village_code, profile, missing FROM stat_family \
-                 WHERE village_code >= $1 AND village_code < $2 ORDER BY village_code, family_id",
-            )
-            .bind(prefix)
-            .bind(prefix_end(prefix))
-            .fetch(pool);
+                 WHERE village_code >= $1 AND village_code < $2 ORDER BY village_code, family_id"
+            };
+            let mut rows = sqlx::query_as::<_, (String, String, String, String)>(sql)
+                .bind(prefix)
+                .bind(prefix_end(prefix))
+                .fetch(pool);
             while let Some((family, village, profile, missing)) = rows.try_next().await? {
                 let profile = Profile::parse(&profile).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let standing = standings.get(&family).copied().unwrap_or_default();
@@ -349,18 +374,19 @@ impl Archive {
         to: Month,
     ) -> Result<Vec<(String, FamilyTally)>, StoreError> {
         let level = child_level(prefix);
-        let mut groups: Vec<(String, FamilyTally)> = Vec::new();
+        let mut groups: BTreeMap<String, FamilyTally> = BTreeMap::new();
         self.scan_register(prefix, |_, village, profile, _, standing| {
-            let area = &village[..level.min(village.len())];
-            if groups.last().is_none_or(|(a, _)| a != area) {
-                groups.push((area.to_owned(), FamilyTally::default()));
-            }
-            if let Some((_, tally)) = groups.last_mut() {
-                tally.add(profile, standing, from, to);
-            }
+            tally_into(
+                &mut groups,
+                &village[..level.min(village.len())],
+                profile,
+                standing,
+                from,
+                to,
+            );
         })
         .await?;
-        Ok(groups)
+        Ok(groups.into_iter().collect())
     }
 
     /// Payments of the approved runs of months `from..=to` under `prefix`, summed per month
@@ -432,8 +458,9 @@ impl Archive {
         Ok(rows)
     }
 
-    /// A year's visit plan under `prefix` as of a day: per area one level below and kind of
-    /// period, the periods planned, due by the day, and visited of those due.
+    /// A year's visit plan under `prefix` as of a day: per area one level below (where the family
+    /// lived when each period began) and kind of period, the periods planned, due by the day,
+    /// and visited of those due.
     pub async fn visit_tally(
         &self,
         prefix: &str,
@@ -443,12 +470,11 @@ impl Archive {
         let level = child_level(prefix);
         let rows: Vec<(String, String, i64, i64, i64)> = on_db!(self.db(), pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT substr(p.village_code, 1, {level}) AS area, v.kind, COUNT(*), \
+                "SELECT substr(v.village_code, 1, {level}) AS area, v.kind, COUNT(*), \
                  CAST(SUM(CASE WHEN v.due_on <= $1 THEN 1 ELSE 0 END) AS BIGINT), \
                  CAST(SUM(CASE WHEN v.due_on <= $1 AND v.visit_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) \
-                 FROM visit_period v JOIN family_place p ON p.family_id = v.family_id \
-                 WHERE v.year = $2 AND p.village_code >= $3 AND p.village_code < $4 \
-                 GROUP BY substr(p.village_code, 1, {level}), v.kind ORDER BY area, v.kind",
+                 FROM visit_period v WHERE v.year = $2 AND v.village_code >= $3 AND v.village_code < $4 \
+                 GROUP BY substr(v.village_code, 1, {level}), v.kind ORDER BY area, v.kind",
             )))
             .bind(as_of.to_string())
             .bind(i64::from(year))
@@ -615,19 +641,21 @@ impl Archive {
         let scan = async {
             let level = child_level(prefix);
             let mut register_families = 0;
-            let mut groups: Vec<(String, FamilyTally)> = Vec::new();
+            let mut groups: BTreeMap<String, FamilyTally> = BTreeMap::new();
             self.scan_register(prefix, |_, village, profile, _, standing| {
                 register_families += 1;
                 let area = &village[..level.min(village.len())];
-                if groups.last().is_none_or(|(a, _)| a != area) {
-                    groups.push((area.to_owned(), FamilyTally::default()));
-                }
-                if let Some((_, t)) = groups.last_mut() {
-                    t.add(profile, standing, request.from, request.to);
-                }
+                tally_into(
+                    &mut groups,
+                    area,
+                    profile,
+                    standing,
+                    request.from,
+                    request.to,
+                );
             })
             .await?;
-            Ok::<_, StoreError>((groups, register_families))
+            Ok::<_, StoreError>((groups.into_iter().collect::<Vec<_>>(), register_families))
         };
         let ((tally, register_families), payments, services, visits) = tokio::try_join!(
             scan,

@@ -397,6 +397,12 @@ impl Archive {
                 .zip(matched)
                 .enumerate()
                 .map(|(i, (p, m))| {
+                    // The village of the registration in force when the period began (reports
+                    // count a period where the family lived then).
+                    let village = file
+                        .registration(Month::of(p.starts_on), None)
+                        .map(|(_, v)| v.to_string())
+                        .unwrap_or_else(|| format!("{}000000", file.county_code));
                     serde_json::json!([
                         family.as_str(),
                         year,
@@ -406,6 +412,7 @@ impl Archive {
                         p.starts_on.to_string(),
                         p.due_on.to_string(),
                         m.map(|m| keys[m].0.as_str()),
+                        village,
                     ])
                 })
                 .collect(),
@@ -425,6 +432,7 @@ impl Archive {
                 ("starts_on", Col::Text),
                 ("due_on", Col::Text),
                 ("visit_id", Col::Text),
+                ("village_code", Col::Text),
             ],
             "",
         )
