@@ -172,17 +172,13 @@ async fn a_county_report_has_charts_tables_and_totals_that_reconcile_with_the_en
         let summary = w.archive.run_summary(&run).await.expect("run");
         assert_eq!(summary.total, paid);
         let by_month = totals(&r.body, "payments_by_month");
-        assert_eq!(by_month.last().expect("total"), &paid.to_string());
+        assert_eq!(fen(by_month.last().expect("total")), paid.get());
         let by_area = totals(&r.body, "payments_by_area");
-        assert_eq!(by_area.last().expect("total"), &paid.to_string());
+        assert_eq!(fen(by_area.last().expect("total")), paid.get());
         // Higher-level funds and county finance add up to the total.
-        let higher: f64 = by_month[by_month.len() - 3].parse().expect("yuan");
-        let local: f64 = by_month[by_month.len() - 2].parse().expect("yuan");
-        let total: f64 = paid.to_string().parse().expect("yuan");
-        assert!(
-            (higher + local - total).abs() < 0.005,
-            "{higher} + {local} ≠ {total}"
-        );
+        let higher = fen(&by_month[by_month.len() - 3]);
+        let local = fen(&by_month[by_month.len() - 2]);
+        assert_eq!(higher + local, paid.get(), "{higher} + {local}");
 
         // The XLSX opens and holds the page's totals.
         let x = county
@@ -208,11 +204,9 @@ async fn a_county_report_has_charts_tables_and_totals_that_reconcile_with_the_en
         let sheet = sheet_totals(&bytes, 0);
         assert_eq!(sheet[1], engine.to_string(), "families in the workbook");
         let money = sheet_totals(&bytes, 1);
+        // Excel holds money as a number of yuan (for display); the cell must round to the fen.
         let yuan: f64 = money.last().expect("total").parse().expect("yuan");
-        assert!(
-            (yuan - total).abs() < 0.005,
-            "workbook {yuan} vs page {total}"
-        );
+        assert_eq!((yuan * 100.0).round() as i64, paid.get(), "workbook {yuan}");
         // The CSV starts with a byte-order mark and holds the same total.
         let c = county.get(&format!("/reports/download.csv?{PERIOD}")).await;
         assert_eq!(c.status, StatusCode::OK);
@@ -890,4 +884,16 @@ async fn reports_made_at_once_do_not_trip_over_each_other() {
         }
     })
     .await;
+}
+
+/// Fen from a figure as the page shows it ("1,234.56" or "-0.05"), exactly.
+fn fen(text: &str) -> i64 {
+    let plain: String = text.chars().filter(|c| *c != ',').collect();
+    let (negative, digits) = match plain.strip_prefix('-') {
+        Some(d) => (true, d.to_owned()),
+        None => (false, plain.clone()),
+    };
+    let (yuan, cents) = digits.split_once('.').expect("two decimals");
+    let value = yuan.parse::<i64>().expect("yuan") * 100 + cents.parse::<i64>().expect("fen");
+    if negative { -value } else { value }
 }

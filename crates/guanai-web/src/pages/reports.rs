@@ -77,6 +77,34 @@ pub(crate) struct HtmlTable {
     pub(crate) notes: Vec<String>,
 }
 
+/// A figure with its thousands grouped: "-1287970.00" → "-1,287,970.00".
+fn grouped(text: &str) -> String {
+    let (sign, rest) = match text.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", text),
+    };
+    let (whole, fraction) = match rest.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (rest, None),
+    };
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + whole.len() / 3);
+    out.push_str(sign);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = fraction {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
 impl HtmlTable {
     pub(crate) fn of(table: &Table, english: bool) -> HtmlTable {
         let figure: Vec<bool> = table
@@ -89,10 +117,17 @@ impl HtmlTable {
                 .iter()
                 .enumerate()
                 .map(|(i, cell)| {
-                    let text = cell_text(cell, english, totals);
+                    let text = match cell {
+                        // On screen, thousands are grouped (1,287,970.00); files keep plain numbers.
+                        Cell::Fen(_) | Cell::Count(_) => grouped(&cell_text(cell, english, totals)),
+                        _ => cell_text(cell, english, totals),
+                    };
                     // Points ("87.50") are text columns holding figures.
                     let number = figure.get(i).copied().unwrap_or(false)
-                        || (!text.is_empty() && text.parse::<f64>().is_ok());
+                        || (!text.is_empty()
+                            && text
+                                .bytes()
+                                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'));
                     (text, number)
                 })
                 .collect()
@@ -843,6 +878,16 @@ pub async fn public_xlsx(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn figures_are_grouped_by_thousands() {
+        assert_eq!(super::grouped("1287970.00"), "1,287,970.00");
+        assert_eq!(super::grouped("-1180.00"), "-1,180.00");
+        assert_eq!(super::grouped("920.00"), "920.00");
+        assert_eq!(super::grouped("1000000"), "1,000,000");
+        assert_eq!(super::grouped("*"), "*");
+        assert_eq!(super::grouped(""), "");
+    }
+
     use super::*;
 
     fn date(s: &str) -> Date {
