@@ -404,13 +404,13 @@ impl Archive {
         year: i16,
         as_of: Date,
     ) -> Result<(), StoreError> {
-        let counts: Vec<(String, String, i64, i64)> = on_db!(self.db(), pool => {
+        let per_village: Vec<(String, String, i64, i64)> = on_db!(self.db(), pool => {
             sqlx::query_as(
-                "SELECT substr(v.village_code, 1, 6), CASE WHEN v.kind = 'regular' THEN 'regular' ELSE 'holiday' END, COUNT(*), \
+                "SELECT v.village_code, v.kind, COUNT(*), \
                  CAST(SUM(CASE WHEN v.visit_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) \
                  FROM visit_period v \
                  WHERE v.year = $1 AND v.due_on <= $2 AND v.village_code >= $3 AND v.village_code < $4 \
-                 GROUP BY substr(v.village_code, 1, 6), CASE WHEN v.kind = 'regular' THEN 'regular' ELSE 'holiday' END",
+                 GROUP BY v.village_code, v.kind",
             )
             .bind(i64::from(year))
             .bind(as_of.to_string())
@@ -419,6 +419,23 @@ impl Archive {
             .fetch_all(pool)
             .await?
         });
+        // Counted per village in the index's order, summed per county and kind of visit here.
+        let mut sums: BTreeMap<(String, &'static str), (i64, i64)> = BTreeMap::new();
+        for (village, kind, due, done) in per_village {
+            let county = village.get(..6).unwrap_or(&village).to_owned();
+            let class = if kind == "regular" {
+                "regular"
+            } else {
+                "holiday"
+            };
+            let s = sums.entry((county, class)).or_default();
+            s.0 += due;
+            s.1 += done;
+        }
+        let counts: Vec<(String, &'static str, i64, i64)> = sums
+            .into_iter()
+            .map(|((county, class), (due, done))| (county, class, due, done))
+            .collect();
         for (county, kind, due, done) in counts {
             let indicator = if kind == "regular" {
                 Indicator::VisitCoverage
