@@ -108,6 +108,7 @@ async fn caseworker_flows_in_a_real_browser() {
         apply_notice_review_approve(&b).await;
         pay_a_month(&b).await;
         the_approved_family_is_paid(&b, &family_p).await;
+        reports_charts_and_a_spot_check(&b).await;
     })
     .await;
     if flows.is_err() {
@@ -758,6 +759,98 @@ struct Browser {
     client: Client,
     base: String,
     shots: PathBuf,
+}
+
+/// 8. Reports (issue 7): the county's statistical report draws its charts and totals in the
+///    browser and prints without navigation; the inspector draws a spot check, verifies the draw,
+///    and records a failed finding (refused without a note); anyone reads the public summary.
+async fn reports_charts_and_a_spot_check(b: &Browser) {
+    b.sign_in("county").await;
+    b.goto("/reports").await;
+    let chart = b.wait_for("#chart-families svg").await;
+    let (_, _, width, height) = chart.rectangle().await.expect("chart size");
+    assert!(
+        width > 200.0 && height > 100.0,
+        "the chart is drawn: {width}×{height}"
+    );
+    assert!(b.text("#total-families").await.starts_with("合计"));
+    assert_eq!(b.text("#report-area").await, "沂南县");
+    b.screenshot("30-reports-county").await;
+    b.click("#print-link").await;
+    b.wait_for("body.print-page").await;
+    assert!(
+        b.client.find(Locator::Css("header.top")).await.is_err(),
+        "the printable version has no navigation"
+    );
+    b.screenshot("31-report-print-county").await;
+    b.goto("/").await;
+    b.sign_out().await;
+
+    b.sign_in("inspector").await;
+    b.goto("/spot-checks").await;
+    b.set_value("#county", "371321").await;
+    b.set_value("#size", "2").await;
+    b.set_value("#seed", "7").await;
+    b.click("#draw-button").await;
+    b.wait_until("the drawn spot check", || async {
+        b.path().await.starts_with("/spot-checks/S")
+    })
+    .await;
+    b.click("#verify").await;
+    b.wait_until("the draw to be verified", || async {
+        b.client.find(Locator::Css("#verify-result")).await.is_ok()
+    })
+    .await;
+    assert!(b.text("#verify-result").await.contains("复核通过"));
+    // The first family's payment item, failed without a note: refused, nothing recorded.
+    let family = b
+        .wait_for("#families details")
+        .await
+        .attr("id")
+        .await
+        .expect("details id")
+        .expect("an id");
+    b.click(&format!("#{family} summary")).await;
+    let form = b
+        .wait_for(&format!("#{family} form[id$='-payment']"))
+        .await
+        .attr("id")
+        .await
+        .expect("form id")
+        .expect("an id");
+    b.set_value(&format!("#{form} select[name=result]"), "failed")
+        .await;
+    b.click(&format!("#{form} button[type=submit]")).await;
+    b.wait_for(&format!("#{form}-note-error")).await;
+    b.screenshot("32-spot-check-refused-inspector").await;
+    b.set_value(&format!("#{form} select[name=result]"), "failed")
+        .await;
+    b.set_value(&format!("#{form} input[name=note]"), "十月扶助金未到账")
+        .await;
+    b.click(&format!("#{form} button[type=submit]")).await;
+    b.wait_until("the failed finding", || async {
+        b.client
+            .find(Locator::Css(&format!(
+                "#{form}-row td.finding .badge.block"
+            )))
+            .await
+            .is_ok()
+    })
+    .await;
+    assert!(
+        b.text(&format!("#{form}-row td.finding"))
+            .await
+            .contains("十月扶助金未到账")
+    );
+    b.screenshot("33-spot-check-finding-inspector").await;
+    b.goto("/").await;
+    b.sign_out().await;
+
+    b.goto("/public").await;
+    b.wait_for("#suppression").await;
+    let page = b.client.source().await.expect("page");
+    assert!(!page.contains("孙凤英"), "no names on the public page");
+    b.screenshot("34-public-summary").await;
 }
 
 impl Browser {

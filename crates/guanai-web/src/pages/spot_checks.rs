@@ -254,6 +254,8 @@ struct SpotCheckPage {
     verification: Option<(bool, bool)>,
     /// The form refused (its id), its fields' errors and its values.
     error_form: String,
+    /// The family whose section opens (the one just checked).
+    opened: String,
     errors: FieldErrors,
     kept: FindingForm,
     today: String,
@@ -281,9 +283,9 @@ impl SpotCheckPage {
         self.error_form == form && self.kept.result == "failed"
     }
 
-    /// Whether a family's section opens: it holds the refused form.
+    /// Whether a family's section opens: it holds the refused form, or was just checked.
     fn open(&self, family: &FamilyLine) -> bool {
-        family.items.iter().any(|i| i.form_id == self.error_form)
+        family.family_id == self.opened || family.items.iter().any(|i| i.form_id == self.error_form)
     }
 }
 
@@ -346,6 +348,7 @@ fn check_page(signed: &Signed, check: SpotCheck) -> SpotCheckPage {
         can_record: signed.user.role.can_spot_check(),
         verification: None,
         error_form: String::new(),
+        opened: String::new(),
         errors: Vec::new(),
         kept: FindingForm::default(),
         today: today().to_string(),
@@ -356,6 +359,8 @@ fn check_page(signed: &Signed, check: SpotCheck) -> SpotCheckPage {
 pub struct CheckQuery {
     drawn: Option<String>,
     saved: Option<String>,
+    /// The family just checked, whose section opens.
+    family: Option<String>,
 }
 
 /// `GET /spot-checks/{id}`: a spot check of the user's county or the city.
@@ -382,6 +387,7 @@ pub async fn spot_check(
     };
     let mut page = check_page(&signed, check);
     page.c = page.c.with_flash(flash.map(str::to_owned));
+    page.opened = q.family.unwrap_or_default();
     render(&page)
 }
 
@@ -450,10 +456,10 @@ pub async fn finding(
         {
             Ok(()) => {
                 let family = family.to_string();
-                return Ok(
-                    Redirect::to(&format!("/spot-checks/{id}?saved=1#family-{family}"))
-                        .into_response(),
-                );
+                return Ok(Redirect::to(&format!(
+                    "/spot-checks/{id}?saved=1&family={family}#family-{family}"
+                ))
+                .into_response());
             }
             Err(StoreError::Invalid { field, problem }) if field != "check" => {
                 errors.push((field, problem));
