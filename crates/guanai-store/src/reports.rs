@@ -573,6 +573,8 @@ pub struct ReportRequest {
     pub from: Month,
     pub to: Month,
     pub as_of: Date,
+    /// Chart titles and legends in English (the tables carry both languages).
+    pub english: bool,
 }
 
 impl ReportRequest {
@@ -774,23 +776,38 @@ impl Archive {
                 (month, fen(10), fen(11))
             })
             .collect();
+        let english = request.english;
+        let pick = |zh: String, en: String| if english { en } else { zh };
         let payments_chart = chart::payments_trend(
-            &format!("{area_name} 扶助资金发放（元）"),
+            &pick(
+                format!("{area_name} 扶助资金发放（元）"),
+                format!("{area_name}: payments (yuan)"),
+            ),
             &monthly,
-            ("上级资金", "县级财政"),
+            if english {
+                ("Higher-level funds", "County finance")
+            } else {
+                ("上级资金", "县级财政")
+            },
         )
         .map_err(chart_error)?;
         let families_chart = chart::bars(
-            &format!("{area_name} 特殊困难家庭（户，{}）", request.to),
+            &pick(
+                format!("{area_name} 特殊困难家庭（户，{}）", request.to),
+                format!("{area_name}: special-difficulty families ({})", request.to),
+            ),
             &family_rows
                 .iter()
                 .map(|(l, t)| (l.zh.clone(), t.families()))
                 .collect::<Vec<_>>(),
-            "户",
+            if english { "families" } else { "户" },
         )
         .map_err(chart_error)?;
         let visits_chart = chart::shares(
-            &format!("{area_name} 走访覆盖率（截至 {}）", request.as_of),
+            &pick(
+                format!("{area_name} 走访覆盖率（截至 {}）", request.as_of),
+                format!("{area_name}: visit coverage (as of {})", request.as_of),
+            ),
             &visits_table
                 .rows
                 .iter()
@@ -866,6 +883,7 @@ impl Archive {
             from,
             to,
             as_of: to.first_day(),
+            english: false,
         };
         request.check()?;
         self.refresh_register(policy).await?;
@@ -991,6 +1009,7 @@ impl crate::scope::Scoped<'_> {
         from: Month,
         to: Month,
         as_of: Date,
+        english: bool,
     ) -> Result<StatisticalReport, StoreError> {
         let prefix = self.report_prefix(area)?;
         self.archive
@@ -1001,6 +1020,7 @@ impl crate::scope::Scoped<'_> {
                     from,
                     to,
                     as_of,
+                    english,
                 },
             )
             .await

@@ -450,6 +450,7 @@ async fn report_totals_reconcile_with_the_lines_the_ledger_and_the_engine() {
                     from: m("2026-01"),
                     to: m("2026-11"),
                     as_of: d("2026-11-30"),
+                    english: false,
                 },
             )
             .await
@@ -512,6 +513,7 @@ async fn report_totals_reconcile_with_the_lines_the_ledger_and_the_engine() {
                     from: m("2026-01"),
                     to: m("2026-11"),
                     as_of: d("2026-11-30"),
+                    english: false,
                 },
             )
             .await
@@ -551,6 +553,7 @@ async fn report_totals_reconcile_with_the_lines_the_ledger_and_the_engine() {
                     from: m("2026-01"),
                     to: m("2026-11"),
                     as_of: d("2026-11-30"),
+                    english: false,
                 },
             )
             .await
@@ -568,10 +571,31 @@ async fn report_totals_reconcile_with_the_lines_the_ledger_and_the_engine() {
                     from: m("2026-12"),
                     to: m("2026-11"),
                     as_of: d("2026-11-30"),
+                    english: false,
                 },
             )
             .await;
         assert!(matches!(bad, Err(StoreError::Invalid { ref field, .. }) if field == "from"));
+        let english = a
+            .statistical_report(
+                &policy,
+                &ReportRequest {
+                    prefix: "371311".into(),
+                    from: m("2026-11"),
+                    to: m("2026-11"),
+                    as_of: d("2026-11-30"),
+                    english: true,
+                },
+            )
+            .await
+            .expect("english");
+        assert!(english.payments_chart.contains("payments (yuan)"));
+        assert!(english.payments_chart.contains("County finance"));
+        assert!(
+            english
+                .families_chart
+                .contains("special-difficulty families")
+        );
     });
 }
 

@@ -259,7 +259,7 @@ impl Stats {
                 let from = Month::new(today.year(), 1).unwrap_or(to);
                 let report = archive
                     .scoped(&counted_for)
-                    .statistical_report(&policy, None, from, to, today)
+                    .statistical_report(&policy, None, from, to, today, false)
                     .await?;
                 Ok(Arc::new(Charts {
                     from,

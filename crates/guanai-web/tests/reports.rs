@@ -866,7 +866,7 @@ async fn reports_made_at_once_do_not_trip_over_each_other() {
                 reports.push(tokio::spawn(async move {
                     archive
                         .scoped(&user)
-                        .statistical_report(&policy, None, october, october, day)
+                        .statistical_report(&policy, None, october, october, day, false)
                         .await
                         .map(|r| r.register_families)
                 }));

@@ -304,6 +304,7 @@ async fn stats(store: &Archive, args: StatsArgs) -> Result<ExitCode> {
         from,
         to,
         as_of,
+        english: args.output.english,
     };
     let report = store.statistical_report(&policy, &request).await?;
     if let Some(dir) = &args.charts {

@@ -151,6 +151,7 @@ pub async fn statistics(
             period.from,
             period.to,
             period.as_of,
+            false,
         )
         .await
     {

@@ -319,6 +319,7 @@ async fn load(
             period.from,
             period.to,
             period.as_of,
+            signed.lang == Lang::En,
         )
         .await
     {
