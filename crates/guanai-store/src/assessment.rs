@@ -22,6 +22,12 @@ use crate::model::{Actor, FamilyId};
 use crate::on_db;
 use crate::scope::prefix_end;
 
+/// The condition that a finding `f` is the latest for its check, family and item (a later
+/// finding supersedes an earlier one; both are kept).
+const LATEST: &str = "NOT EXISTS (SELECT 1 FROM spot_check_finding n WHERE n.check_id = f.check_id \
+     AND n.family_id = f.family_id AND n.item = f.item \
+     AND (n.recorded_at > f.recorded_at OR (n.recorded_at = f.recorded_at AND n.finding_id > f.finding_id)))";
+
 /// Items kept per indicator and county (the rest are counted).
 pub const KEEP_ITEMS: usize = 200;
 
@@ -527,14 +533,13 @@ impl Archive {
         year: i16,
     ) -> Result<(), StoreError> {
         let rows: Vec<(String, String, String, bool, String, String)> = on_db!(self.db(), pool => {
-            sqlx::query_as(
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT c.county_code, f.family_id, f.item, f.passed, f.note, c.check_id FROM spot_check_finding f \
                  JOIN spot_check c ON c.check_id = f.check_id \
                  WHERE c.month >= $1 AND c.month <= $2 AND c.county_code >= $3 AND c.county_code < $4 \
-                 AND NOT EXISTS (SELECT 1 FROM spot_check_finding n WHERE n.check_id = f.check_id AND n.family_id = f.family_id \
-                   AND n.item = f.item AND (n.recorded_at > f.recorded_at OR (n.recorded_at = f.recorded_at AND n.finding_id > f.finding_id))) \
+                 AND {LATEST} \
                  ORDER BY c.county_code, c.check_id, f.family_id, f.item",
-            )
+            )))
             .bind(format!("{year:04}-01"))
             .bind(format!("{year:04}-12"))
             .bind(prefix.get(..6.min(prefix.len())).unwrap_or(prefix))
@@ -693,12 +698,11 @@ impl Archive {
             .bind(&check_id)
             .fetch_all(pool)
             .await?;
-            let findings = sqlx::query_as(
+            let findings = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT f.family_id, f.item, f.passed, f.note, f.checked_on, f.recorded_by FROM spot_check_finding f WHERE f.check_id = $1 \
-                 AND NOT EXISTS (SELECT 1 FROM spot_check_finding n WHERE n.check_id = f.check_id AND n.family_id = f.family_id \
-                   AND n.item = f.item AND (n.recorded_at > f.recorded_at OR (n.recorded_at = f.recorded_at AND n.finding_id > f.finding_id))) \
+                 AND {LATEST} \
                  ORDER BY f.family_id, f.item",
-            )
+            )))
             .bind(&check_id)
             .fetch_all(pool)
             .await?;
@@ -855,12 +859,12 @@ impl Archive {
         let county = prefix.get(..6.min(prefix.len())).unwrap_or(prefix);
         type Row = (String, String, String, i64, i64, i64, String, i64, i64);
         let rows: Vec<Row> = on_db!(self.db(), pool => {
-            sqlx::query_as(
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT c.check_id, c.county_code, c.month, c.sample_size, c.population, c.drawn_at, c.drawn_by, \
-                 (SELECT COUNT(*) FROM spot_check_finding f WHERE f.check_id = c.check_id AND NOT EXISTS (SELECT 1 FROM spot_check_finding n WHERE n.check_id = f.check_id AND n.family_id = f.family_id AND n.item = f.item AND (n.recorded_at > f.recorded_at OR (n.recorded_at = f.recorded_at AND n.finding_id > f.finding_id)))), \
-                 (SELECT COUNT(*) FROM spot_check_finding f WHERE f.check_id = c.check_id AND f.passed = FALSE AND NOT EXISTS (SELECT 1 FROM spot_check_finding n WHERE n.check_id = f.check_id AND n.family_id = f.family_id AND n.item = f.item AND (n.recorded_at > f.recorded_at OR (n.recorded_at = f.recorded_at AND n.finding_id > f.finding_id)))) \
+                 (SELECT COUNT(*) FROM spot_check_finding f WHERE f.check_id = c.check_id AND {LATEST}), \
+                 (SELECT COUNT(*) FROM spot_check_finding f WHERE f.check_id = c.check_id AND f.passed = FALSE AND {LATEST}) \
                  FROM spot_check c WHERE c.county_code >= $1 AND c.county_code < $2 ORDER BY c.drawn_at DESC",
-            )
+            )))
             .bind(county)
             .bind(prefix_end(county))
             .fetch_all(pool)

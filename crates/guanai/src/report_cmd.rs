@@ -429,29 +429,9 @@ fn emit(tables: &[&Table], output: &OutputArgs, heading: &str) -> Result<()> {
     Ok(())
 }
 
-/// Columns a character takes in a terminal: 2 for CJK and full-width forms, 0 for combining
-/// marks and controls, 1 otherwise.
-fn char_width(c: char) -> usize {
-    match u32::from(c) {
-        0..=0x1F | 0x7F..=0x9F | 0x300..=0x36F | 0x200B..=0x200F => 0,
-        0x1100..=0x115F
-        | 0x2E80..=0x303E
-        | 0x3041..=0x33FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF
-        | 0xAC00..=0xD7A3
-        | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6
-        | 0x20000..=0x3FFFD => 2,
-        _ => 1,
-    }
-}
-
+/// Columns a text takes in a terminal (CJK and full-width forms count two).
 fn width(s: &str) -> usize {
-    s.chars().map(char_width).sum()
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 /// A table as aligned plain text: title, subtitle, header, rule, rows, totals, notes. Headings
