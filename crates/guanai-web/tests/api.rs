@@ -777,6 +777,46 @@ async fn payment_runs_are_built_checked_and_approved_by_two_finance_officers() {
         "another county: {}",
         r.text
     );
+    // A draft discarded (finance only, with a reason) frees the county for a new build.
+    let discard = |run: &str| format!("{runs}/{run}/discard");
+    let r = post(
+        &w,
+        runs,
+        &finance,
+        &json!({"month": "2026-10", "county": "371321"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let draft = r.json()["run"]["run_id"]
+        .as_str()
+        .expect("run id")
+        .to_owned();
+    let r = post(&w, &discard(&draft), &county, &json!({"reason": "重复"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(&w, &discard(&draft), &finance_b, &json!({"reason": "重复"})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = post(&w, &discard(&draft), &finance, &json!({"reason": "  "})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.error().starts_with("reason:"), "{}", r.text);
+    let r = post(&w, &discard(&draft), &finance, &json!({})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = post(
+        &w,
+        &discard(&draft),
+        &finance,
+        &json!({"reason": "重复", "x": 1}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = post(
+        &w,
+        &discard(&draft),
+        &finance,
+        &json!({"reason": "数据待更正"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["status"], "discarded");
     let r = post(
         &w,
         runs,
@@ -848,5 +888,106 @@ async fn payment_runs_are_built_checked_and_approved_by_two_finance_officers() {
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = post(
+        &w,
+        &format!("{runs}/{run}/discard"),
+        &finance2,
+        &json!({"reason": "重复"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "approved: {}", r.text);
+    w.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_sealed_record_is_revealed_only_for_a_reason_to_a_caseworker_and_audited() {
+    let w = support::sqlite().await;
+    let village = token(&w, "village").await;
+    let file = get(
+        &w,
+        &format!("/api/v1/families/{}", w.family_a),
+        Some(&village),
+    )
+    .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.text);
+    let facts = file.json()["facts"].clone();
+    let id_number = facts
+        .as_array()
+        .expect("facts")
+        .iter()
+        .find(|f| f["kind"] == "id_number")
+        .expect("an ID number on file")
+        .clone();
+    let fact = id_number["fact_id"].as_str().expect("fact id").to_owned();
+    assert!(
+        id_number["text"].as_str().is_some_and(|t| t.contains('*')),
+        "masked in the file: {id_number}"
+    );
+    let path = format!("/api/v1/families/{}/reveal", w.family_a);
+    let r = post(&w, &path, &village, &json!({"fact": fact, "reason": " "})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.error().starts_with("reason:"), "{}", r.text);
+    let r = post(&w, &path, &village, &json!({"fact": fact})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = post(
+        &w,
+        &path,
+        &village,
+        &json!({"fact": "Xnot-a-fact", "reason": "核对身份"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    // Masked-only roles and other areas get nothing.
+    let volunteer = token(&w, "volunteer").await;
+    let r = post(
+        &w,
+        &path,
+        &volunteer,
+        &json!({"fact": fact, "reason": "核对身份"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let county_b = token(&w, "county_b").await;
+    let r = post(
+        &w,
+        &path,
+        &county_b,
+        &json!({"fact": fact, "reason": "核对身份"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let before = w.archive.audit_log().await.expect("audit");
+    assert!(
+        before.iter().all(|e| e.2 != "reveal"),
+        "nothing revealed yet"
+    );
+
+    let r = post(
+        &w,
+        &path,
+        &village,
+        &json!({"fact": fact, "reason": "核对身份信息", "lang": "en"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let revealed = r.json();
+    assert_eq!(revealed["kind"], "id_number");
+    assert_eq!(revealed["value"]["kind"], "id_number");
+    let number = revealed["value"]["number"].as_str().expect("number");
+    assert_eq!(number.len(), 18, "{revealed}");
+    assert!(
+        revealed["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(number))
+    );
+    let log = w.archive.audit_log().await.expect("audit");
+    let entry = log
+        .iter()
+        .find(|e| e.2 == "reveal")
+        .expect("a reveal entry");
+    assert!(
+        entry.3.contains(&fact) && entry.4 == "核对身份信息",
+        "{entry:?}"
+    );
     w.cleanup().await;
 }

@@ -1,7 +1,8 @@
 //! Families through the API: scoped search, the family's file with this month's evaluation,
-//! and recording a fact (after which the family's visits are re-planned). ID numbers, phones
-//! and bank accounts only ever leave masked; a family outside the token user's scope is "not
-//! found".
+//! recording a fact (after which the family's visits are re-planned), and revealing one sealed
+//! record. ID numbers, phones and bank accounts leave masked, unmasked only through the reveal
+//! (caseworkers and finance officers, with a reason, audited); a family outside the token
+//! user's scope is "not found".
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, Request};
@@ -744,4 +745,77 @@ pub async fn record_fact(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Revealing one sealed record (an ID number, phone, bank account, health detail).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealRequest {
+    /// The record's id (X…), as listed in the family's `facts`.
+    pub fact: String,
+    /// Why the full value is needed (at least two characters; written to the audit log).
+    pub reason: String,
+    /// Language of `text`: `zh` (default) or `en`.
+    pub lang: Option<String>,
+}
+
+/// A record's full value.
+#[derive(Serialize, ToSchema)]
+pub struct RevealedDto {
+    pub fact_id: String,
+    pub kind: String,
+    /// The record in words, unmasked.
+    pub text: String,
+    /// The record as stored (its `kind` and fields), unmasked.
+    #[schema(value_type = Object)]
+    pub value: serde_json::Value,
+}
+
+/// The full value of one record of a family in the user's area, for a stated reason. Only
+/// caseworkers and finance officers may; every reveal is written to the audit log.
+#[utoipa::path(
+    post,
+    path = "/api/v1/families/{id}/reveal",
+    tag = "families",
+    params(("id" = String, Path, description = "The family's archive id (F…)")),
+    request_body(content = RevealRequest, description = "The record and why it is needed"),
+    responses(
+        (status = 200, description = "The unmasked record (audited)", body = RevealedDto),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "This role sees masked values only", body = ErrorBody),
+        (status = 404, description = "No such family in the user's scope, or no such record of it", body = ErrorBody),
+        (status = 422, description = "No reason given", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reveal(
+    user: ApiUser,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Json<RevealedDto>, ApiError> {
+    let family = family_id(&id)?;
+    let bytes = read_body(request, 16 * 1024, false).await?;
+    let body: RevealRequest = decode(&bytes)?;
+    let lang = lang_param(body.lang.as_deref())?;
+    let fact = FactId::parse(body.fact.trim())
+        .ok_or_else(|| ApiError::not_found(format!("fact {} not found", body.fact.trim())))?;
+    let value = match user.scoped().reveal(&family, &fact, &body.reason).await {
+        Ok(value) => value,
+        Err(StoreError::Invalid { field, problem }) => {
+            return Err(ApiError::unprocessable(vec![FieldError {
+                field,
+                message: problem,
+            }]));
+        }
+        Err(StoreError::FactNotFound(..)) => {
+            return Err(ApiError::not_found(format!("fact {fact} not found")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Json(RevealedDto {
+        fact_id: fact.to_string(),
+        kind: value.kind().to_owned(),
+        text: fact_text(lang, &value, true),
+        value: serde_json::to_value(&value).map_err(ApiError::internal)?,
+    }))
 }

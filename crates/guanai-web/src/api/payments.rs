@@ -366,6 +366,14 @@ pub struct CheckRun {
     pub hold: Option<String>,
 }
 
+/// Discarding a draft or checked run.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscardRun {
+    /// Why the run is discarded (required; kept with the run and in the audit log).
+    pub reason: String,
+}
+
 /// The run a finance officer acts on, and its scope: visible to the user (else "not found"),
 /// and the user a finance officer (else "forbidden").
 async fn run_to_change(user: &ApiUser, run: &str) -> Result<(RunId, String), ApiError> {
@@ -475,6 +483,45 @@ pub async fn close(user: ApiUser, Path(run): Path<String>) -> Result<Json<RunDto
     let scoped = user.scoped();
     archive_for(&scoped, &scope, &run)?
         .close_run(&run, &user.user.actor())
+        .await?;
+    changed(&user, &run).await
+}
+
+/// Discards a draft or checked run: its lines stay on record, its bookings and grant awards are
+/// undone, and the county is free for a new run. An approved run cannot be discarded.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payments/runs/{run}/discard",
+    tag = "payments",
+    params(("run" = String, Path, description = "The run id")),
+    request_body(content = DiscardRun, description = "Why the run is discarded"),
+    responses(
+        (status = 200, description = "Discarded", body = RunDto),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a finance officer", body = ErrorBody),
+        (status = 404, description = "No such run in the user's area", body = ErrorBody),
+        (status = 409, description = "Neither draft nor checked", body = ErrorBody),
+        (status = 422, description = "No reason given", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn discard(
+    user: ApiUser,
+    Path(run): Path<String>,
+    request: Request,
+) -> Result<Json<RunDto>, ApiError> {
+    let (run, scope) = run_to_change(&user, &run).await?;
+    let bytes = read_body(request, PAY_BODY_LIMIT, false).await?;
+    let body: DiscardRun = decode(&bytes)?;
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::unprocessable(vec![FieldError {
+            field: "reason".into(),
+            message: "说明作废原因 / say why the run is discarded".into(),
+        }]));
+    }
+    let scoped = user.scoped();
+    archive_for(&scoped, &scope, &run)?
+        .discard_run(&run, body.reason.trim(), &user.user.actor())
         .await?;
     changed(&user, &run).await
 }
