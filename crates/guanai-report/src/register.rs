@@ -374,8 +374,7 @@ pub fn families_table(rows: &[(Label, FamilyTally)], subtitle: Label) -> Table {
         total.merge(t);
         table_rows.push(tally_row(Cell::Text(label.zh.clone()), t));
     }
-    let mut totals = tally_row(Cell::Text("合计".to_owned()), &total);
-    totals[0] = Cell::Text("合计".to_owned());
+    let totals = tally_row(Cell::Text("合计".to_owned()), &total);
     Table {
         key: "families".to_owned(),
         title: Label::new(

@@ -360,7 +360,7 @@ pub fn visits_table(tallies: &[VisitTally], areas: &[(String, Label)], subtitle:
             "From the visit plan (二(一)): regular and dedicated visits by period, Spring Festival and Mid-Autumn by the window before each; coverage = visited ÷ due.",
         )],
     };
-    let mut totals = table.sum_rows(|row, i| {
+    let totals = table.sum_rows(|row, i| {
         let n = |j: usize| row.get(j).and_then(Cell::number).unwrap_or(0);
         if i == 4 {
             share(n(3), n(2))
@@ -368,7 +368,6 @@ pub fn visits_table(tallies: &[VisitTally], areas: &[(String, Label)], subtitle:
             share(n(7), n(6))
         }
     });
-    totals[0] = Cell::Text("合计".to_owned());
     Table {
         totals: Some(totals),
         ..table

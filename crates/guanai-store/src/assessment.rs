@@ -31,6 +31,24 @@ const LATEST: &str = "NOT EXISTS (SELECT 1 FROM spot_check_finding n WHERE n.che
 /// Items kept per indicator and county (the rest are counted).
 pub const KEEP_ITEMS: usize = 200;
 
+/// Each county's measures by indicator.
+type Counties = BTreeMap<String, BTreeMap<Indicator, Measure>>;
+
+/// A county's measure of one indicator (empty until counted).
+fn measure_of(counties: &mut Counties, county: String, indicator: Indicator) -> &mut Measure {
+    counties
+        .entry(county)
+        .or_default()
+        .entry(indicator)
+        .or_default()
+}
+
+/// The county part of an area prefix (the city's "3713" stays as it is): spot checks and the
+/// assessment are per county.
+fn county_prefix(prefix: &str) -> &str {
+    prefix.get(..6).unwrap_or(prefix)
+}
+
 /// Whether a family counts as in the programme at the end of `month`.
 fn in_programme(
     profile: &guanai_report::register::Profile,
@@ -164,7 +182,7 @@ impl Archive {
     ) -> Result<Vec<CountyMeasures>, StoreError> {
         let year = as_of.year();
         let month = Month::of(as_of);
-        let mut counties: BTreeMap<String, BTreeMap<Indicator, Measure>> = BTreeMap::new();
+        let mut counties: Counties = BTreeMap::new();
         // Register: data completeness, dedicated visitors, and the families in the programme.
         let visited: HashSet<String> = on_db!(self.db(), pool => {
             sqlx::query_scalar::<_, String>("SELECT DISTINCT family_id FROM dedicated_visitor WHERE ended_at IS NULL")
@@ -214,21 +232,17 @@ impl Archive {
             .await?
         });
         for (county, families) in &in_register {
-            let m = counties
-                .entry(county.clone())
-                .or_default()
-                .entry(Indicator::RecoveriesOutstanding)
-                .or_default();
+            let m = measure_of(
+                &mut counties,
+                county.clone(),
+                Indicator::RecoveriesOutstanding,
+            );
             m.total = *families;
             m.good = *families;
         }
         for (family, village, balance) in owing {
             let county = village.get(..6).unwrap_or(&village).to_owned();
-            let m = counties
-                .entry(county)
-                .or_default()
-                .entry(Indicator::RecoveriesOutstanding)
-                .or_default();
+            let m = measure_of(&mut counties, county, Indicator::RecoveriesOutstanding);
             m.good -= 1;
             if m.good < 0 {
                 m.good = 0;
@@ -260,7 +274,7 @@ impl Archive {
             .await?;
         Ok(counties
             .into_iter()
-            .filter(|(c, _)| c.starts_with(prefix.get(..6.min(prefix.len())).unwrap_or(prefix)))
+            .filter(|(c, _)| c.starts_with(county_prefix(prefix)))
             .map(|(county, measures)| CountyMeasures {
                 name: Label::new(
                     names
@@ -283,7 +297,7 @@ impl Archive {
     /// returned).
     async fn measure_payments(
         &self,
-        counties: &mut BTreeMap<String, BTreeMap<Indicator, Measure>>,
+        counties: &mut Counties,
         county_codes: &[String],
         policy: &Policy,
         as_of: Date,
@@ -405,7 +419,7 @@ impl Archive {
     /// Visit coverage and holiday visits: periods of the year due by `as_of`, visited or not.
     async fn measure_visits(
         &self,
-        counties: &mut BTreeMap<String, BTreeMap<Indicator, Measure>>,
+        counties: &mut Counties,
         prefix: &str,
         year: i16,
         as_of: Date,
@@ -462,11 +476,7 @@ impl Archive {
                 .fetch_all(pool)
                 .await?
             });
-            let m = counties
-                .entry(county)
-                .or_default()
-                .entry(indicator)
-                .or_default();
+            let m = measure_of(counties, county, indicator);
             m.total += due;
             m.good += done;
             m.more += (due - done) - missed.len() as i64;
@@ -491,7 +501,7 @@ impl Archive {
     /// Re-confirmation: the year's roster confirmed.
     async fn measure_reconfirmation(
         &self,
-        counties: &mut BTreeMap<String, BTreeMap<Indicator, Measure>>,
+        counties: &mut Counties,
         prefix: &str,
         year: i16,
     ) -> Result<(), StoreError> {
@@ -509,18 +519,17 @@ impl Archive {
         });
         for (family, village, confirmed) in rows {
             let county = village.get(..6).unwrap_or(&village).to_owned();
-            counties
-                .entry(county)
-                .or_default()
-                .entry(Indicator::Reconfirmation)
-                .or_default()
-                .count(confirmed, KEEP_ITEMS, || Item {
+            measure_of(counties, county, Indicator::Reconfirmation).count(
+                confirmed,
+                KEEP_ITEMS,
+                || Item {
                     reference: family,
                     detail: Label::new(
                         format!("{year} 年度资格未确认"),
                         format!("not re-confirmed for {year}"),
                     ),
-                });
+                },
+            );
         }
         Ok(())
     }
@@ -528,7 +537,7 @@ impl Archive {
     /// Spot checks of the year: the latest finding per family and item.
     async fn measure_spot_checks(
         &self,
-        counties: &mut BTreeMap<String, BTreeMap<Indicator, Measure>>,
+        counties: &mut Counties,
         prefix: &str,
         year: i16,
     ) -> Result<(), StoreError> {
@@ -542,25 +551,22 @@ impl Archive {
             )))
             .bind(format!("{year:04}-01"))
             .bind(format!("{year:04}-12"))
-            .bind(prefix.get(..6.min(prefix.len())).unwrap_or(prefix))
-            .bind(prefix_end(prefix.get(..6.min(prefix.len())).unwrap_or(prefix)))
+            .bind(county_prefix(prefix))
+            .bind(prefix_end(county_prefix(prefix)))
             .fetch_all(pool)
             .await?
         });
         for (county, family, item, passed, note, check) in rows {
             let (_, zh, en) = checklist_item(&item).unwrap_or(("", "检查项", "item"));
-            counties
-                .entry(county)
-                .or_default()
-                .entry(Indicator::SpotChecks)
-                .or_default()
-                .count(passed, KEEP_ITEMS, || Item {
+            measure_of(counties, county, Indicator::SpotChecks).count(passed, KEEP_ITEMS, || {
+                Item {
                     reference: family,
                     detail: Label::new(
                         format!("抽查 {check}：{zh}不合格：{note}"),
                         format!("spot check {check}: {en} failed: {note}"),
                     ),
-                });
+                }
+            });
         }
         Ok(())
     }
@@ -856,7 +862,7 @@ impl Archive {
 
     /// Spot checks of the counties under `prefix`, newest first.
     pub async fn spot_checks(&self, prefix: &str) -> Result<Vec<SpotCheckSummary>, StoreError> {
-        let county = prefix.get(..6.min(prefix.len())).unwrap_or(prefix);
+        let county = county_prefix(prefix);
         type Row = (String, String, String, i64, i64, i64, String, i64, i64);
         let rows: Vec<Row> = on_db!(self.db(), pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -407,28 +407,30 @@ impl Archive {
         })
     }
 
-    /// Table 1's counts per area one level below `prefix`, for the months `from..=to`. The
-    /// register must be fresh ([`Archive::refresh_register`]).
+    /// Table 1's counts per area one level below `prefix`, for the months `from..=to`, and
+    /// the number of families on the register there. The register must be fresh
+    /// ([`Archive::refresh_register`]).
     pub async fn family_tally(
         &self,
         prefix: &str,
         from: Month,
         to: Month,
-    ) -> Result<Vec<(String, FamilyTally)>, StoreError> {
+    ) -> Result<(Vec<(String, FamilyTally)>, i64), StoreError> {
         let level = child_level(prefix);
         let mut groups: BTreeMap<String, FamilyTally> = BTreeMap::new();
-        self.scan_register(prefix, |_, village, profile, _, standing| {
-            tally_into(
-                &mut groups,
-                &village[..level.min(village.len())],
-                profile,
-                standing,
-                from,
-                to,
-            );
-        })
-        .await?;
-        Ok(groups.into_iter().collect())
+        let families = self
+            .scan_register(prefix, |_, village, profile, _, standing| {
+                tally_into(
+                    &mut groups,
+                    &village[..level.min(village.len())],
+                    profile,
+                    standing,
+                    from,
+                    to,
+                );
+            })
+            .await?;
+        Ok((groups.into_iter().collect(), families))
     }
 
     /// Payments of the approved runs of months `from..=to` under `prefix`, summed per month
@@ -691,27 +693,8 @@ impl Archive {
         );
         // The register's pass and the grouped queries run at once (SQLite reads on their own
         // connections in WAL mode; PostgreSQL in the server).
-        let scan = async {
-            let level = child_level(prefix);
-            let mut register_families = 0;
-            let mut groups: BTreeMap<String, FamilyTally> = BTreeMap::new();
-            self.scan_register(prefix, |_, village, profile, _, standing| {
-                register_families += 1;
-                let area = &village[..level.min(village.len())];
-                tally_into(
-                    &mut groups,
-                    area,
-                    profile,
-                    standing,
-                    request.from,
-                    request.to,
-                );
-            })
-            .await?;
-            Ok::<_, StoreError>((groups.into_iter().collect::<Vec<_>>(), register_families))
-        };
         let ((tally, register_families), payments, services, visits) = tokio::try_join!(
-            scan,
+            self.family_tally(prefix, request.from, request.to),
             self.payment_totals(prefix, request.from, request.to),
             self.service_counts(prefix),
             self.visit_tally(prefix, request.to.year(), request.as_of),
@@ -887,8 +870,10 @@ impl Archive {
         };
         request.check()?;
         self.refresh_register(policy).await?;
-        let tally = self.family_tally(&request.prefix, from, to).await?;
-        let payments = self.payment_totals(&request.prefix, from, to).await?;
+        let ((tally, _), payments) = tokio::try_join!(
+            self.family_tally(&request.prefix, from, to),
+            self.payment_totals(&request.prefix, from, to),
+        )?;
         let areas = self
             .named_areas(
                 tally

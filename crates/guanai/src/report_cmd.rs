@@ -18,7 +18,7 @@ use guanai_report::{ColumnKind, Table};
 use guanai_rules::{CountyCode, Month, VillageCode, parse_date};
 use guanai_store::Archive;
 use guanai_store::access::{CITY_CODE, area_prefix};
-use guanai_store::assessment::{NewFinding, SpotCheck};
+use guanai_store::assessment::{NewFinding, SpotCheck, SpotFamily};
 use guanai_store::reports::ReportRequest;
 use jiff::civil::Date;
 
@@ -613,14 +613,7 @@ async fn spot_check(
             )?;
             writeln!(out, "序号\t家庭\t家庭编号\t村")?;
             for f in &check.families {
-                writeln!(
-                    out,
-                    "{}\t{}\t{}\t{}",
-                    f.draw_no,
-                    f.family_id,
-                    f.family_no,
-                    village_label(&f.village_code)
-                )?;
+                write_family(&mut out, f)?;
                 for (key, zh, _) in CHECKLIST {
                     let finding = check
                         .findings
@@ -704,16 +697,21 @@ async fn spot_check(
 fn write_families(out: &mut dyn Write, check: &SpotCheck) -> io::Result<()> {
     writeln!(out, "序号\t家庭\t家庭编号\t村")?;
     for f in &check.families {
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{}",
-            f.draw_no,
-            f.family_id,
-            f.family_no,
-            village_label(&f.village_code)
-        )?;
+        write_family(out, f)?;
     }
     Ok(())
+}
+
+/// A drawn family's line: draw number, family id, census number, village.
+fn write_family(out: &mut dyn Write, f: &SpotFamily) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}\t{}\t{}\t{}",
+        f.draw_no,
+        f.family_id,
+        f.family_no,
+        village_label(&f.village_code)
+    )
 }
 
 #[cfg(test)]

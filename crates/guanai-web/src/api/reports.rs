@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::{ApiError, ApiUser, ErrorBody, FieldError, query};
 use super::families::lang_param;
 use crate::i18n::Lang;
-use crate::pages::reports::ReportQuery;
+use crate::pages::reports::{ReportQuery, report_for};
 use crate::pages::today;
 
 /// A report table: title and subtitle in both languages, typed columns, rows, totals, notes.
@@ -134,33 +134,11 @@ pub async fn statistics(
         as_of: p.as_of.unwrap_or_default(),
     }
     .filled(today());
-    let scoped = user.scoped();
-    let prefix = match scoped.report_prefix(crate::pages::filled(Some(q.area.as_str())).as_deref())
-    {
-        Ok(prefix) => prefix,
-        Err(guanai_store::StoreError::Invalid { field, problem }) => {
-            return Err(refused(vec![(field, problem)]));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let period = q.period(Lang::En).map_err(refused)?;
-    let report = match scoped
-        .statistical_report(
-            user.state().policy(),
-            period.area.as_deref(),
-            period.from,
-            period.to,
-            period.as_of,
-            false,
-        )
-        .await
-    {
-        Ok(report) => report,
-        Err(guanai_store::StoreError::Invalid { field, problem }) => {
-            return Err(refused(vec![(field, problem)]));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (prefix, period, report) =
+        match report_for(&user.scoped(), user.state().policy(), &q, Lang::En, false).await? {
+            Ok(report) => report,
+            Err(fields) => return Err(refused(fields)),
+        };
     Ok(Json(StatisticsDto {
         area: prefix,
         register_families: report.register_families,

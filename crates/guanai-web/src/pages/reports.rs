@@ -302,30 +302,48 @@ async fn load(
     q: &ReportQuery,
 ) -> Result<Result<(String, Period, StatisticalReport), FieldErrors>, WebError> {
     signed.require(signed.user.role.sees_reports())?;
-    let scoped = signed.scoped();
+    Ok(report_for(
+        &signed.scoped(),
+        signed.state().policy(),
+        q,
+        signed.lang,
+        signed.lang == Lang::En,
+    )
+    .await?)
+}
+
+/// The report a query asks for in a user's scope (the pages and the API): the area's prefix,
+/// the period and the store's report, or the fields refused (named, in `lang`).
+pub(crate) async fn report_for(
+    scoped: &guanai_store::scope::Scoped<'_>,
+    policy: &guanai_rules::Policy,
+    q: &ReportQuery,
+    lang: Lang,
+    english_charts: bool,
+) -> Result<Result<(String, Period, StatisticalReport), FieldErrors>, StoreError> {
     let prefix = match scoped.report_prefix(filled(Some(q.area.as_str())).as_deref()) {
         Ok(prefix) => prefix,
         Err(StoreError::Invalid { field, problem }) => return Ok(Err(vec![(field, problem)])),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
-    let period = match q.period(signed.lang) {
+    let period = match q.period(lang) {
         Ok(p) => p,
         Err(errors) => return Ok(Err(errors)),
     };
     match scoped
         .statistical_report(
-            signed.state().policy(),
+            policy,
             period.area.as_deref(),
             period.from,
             period.to,
             period.as_of,
-            signed.lang == Lang::En,
+            english_charts,
         )
         .await
     {
         Ok(report) => Ok(Ok((prefix, period, report))),
         Err(StoreError::Invalid { field, problem }) => Ok(Err(vec![(field, problem)])),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
