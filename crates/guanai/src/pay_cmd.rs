@@ -261,11 +261,14 @@ fn print_summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
 /// Tells the operator on stderr where a long build has got to.
 fn tell_progress(step: BuildProgress) {
     match step {
-        BuildProgress::Planned { families, lines } => {
-            eprintln!("已计算 {families} 户，{lines} 条发放明细；正在写入… / planned, writing");
-        }
-        BuildProgress::Written { table, rows, of } => {
-            eprintln!("写入中 {table} {rows}/{of}（未提交 / not yet committed）");
+        BuildProgress::Written {
+            families,
+            of,
+            lines,
+        } => {
+            eprintln!(
+                "已计算并写入 {families}/{of} 户，{lines} 条发放明细（未提交） / {families} of {of} families planned and written, {lines} lines (not yet committed)"
+            );
         }
         BuildProgress::Committed => eprintln!("已提交 / committed"),
     }

@@ -253,7 +253,7 @@ fn a_run_killed_half_way_leaves_nothing_behind() {
         &["import", csv.to_str().expect("path")],
     );
     // The build says on stderr when its first rows are in the open transaction; it is killed
-    // right then, with the rest of the run still to write. Should the kill come too late on a
+    // right then, with the rest of the families still to plan and write. Should the kill come too late on a
     // loaded machine (the run already committed), the run must be whole, and a fresh copy is
     // tried again.
     for attempt in 0..3 {
@@ -279,7 +279,7 @@ fn a_run_killed_half_way_leaves_nothing_behind() {
         let mut told = Vec::new();
         for line in std::io::BufReader::new(stderr).lines() {
             let line = line.expect("stderr line");
-            let writing = line.starts_with("写入中 pay_line");
+            let writing = line.starts_with("已计算并写入");
             told.push(line);
             if writing {
                 break;
@@ -288,7 +288,7 @@ fn a_run_killed_half_way_leaves_nothing_behind() {
         child.kill().ok();
         child.wait().expect("reaped");
         assert!(
-            told.iter().any(|l| l.starts_with("写入中 pay_line")),
+            told.iter().any(|l| l.starts_with("已计算并写入")),
             "the build never said it was writing: {told:?}"
         );
         let list = ok(&data, "张三", &["pay", "list"]);

@@ -4,7 +4,8 @@
 //! one transaction, guarded by the counties' generations: a killed build leaves nothing, and of
 //! two builds started at once only one commits.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -41,13 +42,12 @@ pub struct BuildOptions<'a> {
 /// Where a build has got to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BuildProgress {
-    /// Every family is planned; nothing is written yet.
-    Planned { families: usize, lines: usize },
-    /// Rows written into the run's open transaction (not yet visible to anyone).
+    /// Families planned and their rows written into the run's open transaction (not yet
+    /// visible to anyone).
     Written {
-        table: &'static str,
-        rows: usize,
+        families: usize,
         of: usize,
+        lines: usize,
     },
     /// The transaction committed: the run exists.
     Committed,
@@ -139,12 +139,152 @@ impl Plan {
     }
 }
 
-impl Plan {
-    /// The new run's summary, from what was just written (the same figures `run_summary` reads
+/// The rows of a batch of planned chunks to write now; grants refer to the batch's lines.
+struct Batch {
+    lines: Vec<LineRow>,
+    transfers: Vec<TransferRow>,
+    grants: Vec<(String, &'static str, usize)>,
+    positions: Vec<(Arc<str>, String)>,
+}
+
+/// What a build has written so far and what it keeps to the end: the problems (written last,
+/// after the duplicate check), the planned postings, the first transfer of each ID number, and
+/// the figures of the run's summary. Transfers are numbered from 0 here, from 1 in the tables.
+#[derive(Default)]
+struct Written {
+    lines: usize,
+    transfers: usize,
+    problems: Vec<ProblemRow>,
+    postings: Vec<Planned>,
+    /// The first transfer of each ID number (by its blind index).
+    payees: HashMap<[u8; 32], u32>,
+    /// A transfer to an ID number already paid earlier in this run: (later, first).
+    twice: Vec<(u32, u32)>,
+    /// Pending transfers without a blocking problem of their own family's checks.
+    unblocked: Vec<u32>,
+    beyond_limit: i64,
+    natures: BTreeMap<&'static str, (i64, i64)>,
+    counties: BTreeMap<CountyCode, i64>,
+    standard: i64,
+    statuses: BTreeMap<&'static str, (i64, i64)>,
+}
+
+impl Written {
+    /// Counts a batch into the run and hands back its rows to write.
+    fn take(&mut self, plan: Plan) -> Batch {
+        let first_transfer = self.transfers;
+        for l in &plan.lines {
+            let n = self.natures.entry(l.nature).or_default();
+            n.0 += 1;
+            n.1 += l.amounts.amount.get();
+            *self.counties.entry(l.county).or_default() += l.amounts.county.get();
+            self.standard += l.amounts.standard.get();
+        }
+        let blocked: HashSet<usize> = plan
+            .problems
+            .iter()
+            .filter(|p| p.blocking)
+            .filter_map(|p| p.transfer)
+            .collect();
+        for (i, t) in plan.transfers.iter().enumerate() {
+            let number = (first_transfer + i) as u32;
+            let s = self.statuses.entry(t.status).or_default();
+            s.0 += 1;
+            s.1 += t.amount;
+            if t.status == "pending" && !blocked.contains(&i) {
+                self.unblocked.push(number);
+            }
+            if let Some(index) = t.blind_index {
+                match self.payees.entry(index) {
+                    Entry::Occupied(first) => self.twice.push((number, *first.get())),
+                    Entry::Vacant(slot) => {
+                        slot.insert(number);
+                    }
+                }
+            }
+        }
+        self.problems.extend(plan.problems.into_iter().map(|mut p| {
+            p.transfer = p.transfer.map(|t| t + first_transfer);
+            p
+        }));
+        self.postings.extend(plan.postings);
+        self.beyond_limit += plan.beyond_limit;
+        self.lines += plan.lines.len();
+        self.transfers += plan.transfers.len();
+        Batch {
+            lines: plan.lines,
+            transfers: plan.transfers,
+            grants: plan.grants,
+            positions: plan.positions,
+        }
+    }
+
+    /// The blocking problems of ID numbers paid twice: within the run (`named` gives the
+    /// family and person of the transfers involved) or in another run of the month (`others`:
+    /// the run's transfer, the other run, the person paid there). The same person twice is no
+    /// duplicate (a supplementary run of the month); the same number on another person is.
+    fn duplicates(
+        &mut self,
+        named: &HashMap<u32, (String, String)>,
+        others: &[(u32, String, String)],
+        month: Month,
+    ) {
+        for (later, first) in &self.twice {
+            let (Some((family, person)), Some((other_family, other_person))) =
+                (named.get(later), named.get(first))
+            else {
+                continue;
+            };
+            if person != other_person {
+                self.problems.push(ProblemRow {
+                    family_id: family.clone(),
+                    person_id: Some(person.clone()),
+                    code: "duplicate_id",
+                    detail: format!(
+                        "同一身份证号在本批次中重复发放（另见家庭 {other_family} 的人员 {other_person}）"
+                    ),
+                    blocking: true,
+                    transfer: Some(*later as usize),
+                });
+            }
+        }
+        for (first, run, other_person) in others {
+            let Some((family, person)) = named.get(first) else {
+                continue;
+            };
+            if person != other_person {
+                self.problems.push(ProblemRow {
+                    family_id: family.clone(),
+                    person_id: Some(person.clone()),
+                    code: "duplicate_id",
+                    detail: format!(
+                        "同一身份证号已在 {month} 的发放批次 {run} 中（人员 {other_person}）"
+                    ),
+                    blocking: true,
+                    transfer: Some(*first as usize),
+                });
+            }
+        }
+    }
+
+    /// Whether any pending transfer is free of blocking problems (money that can go to the bank).
+    fn payable(&self) -> bool {
+        let blocked: HashSet<usize> = self
+            .problems
+            .iter()
+            .filter(|p| p.blocking)
+            .filter_map(|p| p.transfer)
+            .collect();
+        self.unblocked
+            .iter()
+            .any(|t| !blocked.contains(&(*t as usize)))
+    }
+
+    /// The new run's summary, from what was written (the same figures `run_summary` reads
     /// back, without scanning a million lines again).
     #[allow(clippy::too_many_arguments)]
     fn summary(
-        &self,
+        self,
         run_id: RunId,
         options: &BuildOptions<'_>,
         scope: &str,
@@ -153,22 +293,6 @@ impl Plan {
         digest: String,
         actor: &Actor,
     ) -> super::RunSummary {
-        let mut natures: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
-        let mut counties: std::collections::BTreeMap<String, i64> = Default::default();
-        let mut standard = 0;
-        for l in &self.lines {
-            let n = natures.entry(l.nature).or_default();
-            n.0 += 1;
-            n.1 += l.amounts.amount.get();
-            *counties.entry(l.county.to_string()).or_default() += l.amounts.county.get();
-            standard += l.amounts.standard.get();
-        }
-        let mut transfers: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
-        for t in &self.transfers {
-            let e = transfers.entry(t.status).or_default();
-            e.0 += 1;
-            e.1 += t.amount;
-        }
         super::RunSummary {
             run_id,
             month: options.month.to_string(),
@@ -184,21 +308,97 @@ impl Plan {
             approved_by: None,
             exported_by: None,
             closed_by: None,
-            lines: self.lines.len() as i64,
-            total: Fen(natures.values().map(|n| n.1).sum()),
-            by_nature: natures
+            lines: self.lines as i64,
+            total: Fen(self.natures.values().map(|n| n.1).sum()),
+            by_nature: self
+                .natures
                 .into_iter()
                 .map(|(n, (c, a))| (n.to_owned(), c, Fen(a)))
                 .collect(),
-            standard: Fen(standard),
-            by_county: counties.into_iter().map(|(c, a)| (c, Fen(a))).collect(),
-            transfers: transfers
+            standard: Fen(self.standard),
+            by_county: self
+                .counties
+                .into_iter()
+                .map(|(c, a)| (c.to_string(), Fen(a)))
+                .collect(),
+            transfers: self
+                .statuses
                 .into_iter()
                 .map(|(s, (c, a))| (s.to_owned(), c, Fen(a)))
                 .collect(),
             problems: self.problems.len() as i64,
             blocking: self.problems.iter().filter(|p| p.blocking).count() as i64,
             beyond_limit: Fen(self.beyond_limit),
+        }
+    }
+}
+
+/// The bulk statements a build writes with (`$1` is a JSON array of rows).
+struct RowSql {
+    line: String,
+    transfer: String,
+    problem: String,
+    position: String,
+}
+
+impl RowSql {
+    fn new(db: &crate::db::Db) -> RowSql {
+        RowSql {
+            line: bulk::insert_sql(
+                db,
+                "pay_line",
+                &[
+                    ("run_id", Col::Text),
+                    ("line_no", Col::Int),
+                    ("family_id", Col::Text),
+                    ("person_id", Col::Text),
+                    ("county_code", Col::Text),
+                    ("kind", Col::Text),
+                    ("nature", Col::Text),
+                    ("for_month", Col::Text),
+                    ("amount", Col::Int),
+                    ("standard_fen", Col::Int),
+                    ("county_fen", Col::Int),
+                    ("booked_before", Col::Int),
+                    ("due", Col::Int),
+                    ("family_version", Col::Int),
+                    ("claim_id", Col::Text),
+                ],
+                "",
+            ),
+            transfer: bulk::insert_sql(
+                db,
+                "pay_transfer",
+                &[
+                    ("run_id", Col::Text),
+                    ("transfer_no", Col::Int),
+                    ("family_id", Col::Text),
+                    ("person_id", Col::Text),
+                    ("county_code", Col::Text),
+                    ("amount", Col::Int),
+                    ("account_fact", Col::Text),
+                    ("blind_index", Col::Hex),
+                    ("status", Col::Text),
+                    ("note", Col::Text),
+                ],
+                "",
+            ),
+            problem: bulk::insert_sql(
+                db,
+                "pay_problem",
+                &[
+                    ("run_id", Col::Text),
+                    ("problem_no", Col::Int),
+                    ("family_id", Col::Text),
+                    ("person_id", Col::Text),
+                    ("code", Col::Text),
+                    ("detail", Col::Text),
+                    ("blocking", Col::Bool),
+                    ("transfer_no", Col::Int),
+                ],
+                "",
+            ),
+            position: super::ledger::upsert_positions_sql(db),
         }
     }
 }
@@ -275,49 +475,46 @@ impl Archive {
         };
 
         let ids = self.families_in(options.county).await?;
-        let mut plan = Plan::default();
-        // Chunks are read and planned on every core; plans are merged in family order.
-        let policy = std::sync::Arc::new(options.policy.clone());
-        let mut chunks = futures_util::stream::iter(ids.chunks(CHUNK).map(<[FamilyId]>::to_vec))
-            .map(|chunk| {
-                let archive = self.clone();
-                let policy = policy.clone();
-                tokio::spawn(async move {
-                    let files = archive.payment_files(&chunk).await?;
-                    let state = archive.chunk_state(&chunk).await?;
-                    let mut part = Plan::default();
-                    for file in &files {
-                        plan_family(file, &state, &window, &policy, known_at, &mut part)?;
-                    }
-                    Ok::<Plan, PayError>(part)
+        // Chunks are read and planned on every core, in family order. A stream of them, made
+        // afresh for each pass.
+        let policy = Arc::new(options.policy.clone());
+        let planned = || {
+            futures_util::stream::iter(ids.chunks(CHUNK).map(<[FamilyId]>::to_vec))
+                .map(|chunk| {
+                    let archive = self.clone();
+                    let policy = policy.clone();
+                    tokio::spawn(async move {
+                        let files = archive.payment_files(&chunk).await?;
+                        let state = archive.chunk_state(&chunk).await?;
+                        let mut part = Plan::default();
+                        for file in &files {
+                            plan_family(file, &state, &window, &policy, known_at, &mut part)?;
+                        }
+                        Ok::<(Plan, usize), PayError>((part, chunk.len()))
+                    })
                 })
-            })
-            .buffered(4);
-        while let Some(part) = chunks.next().await {
-            let part =
-                part.map_err(|e| PayError::Invalid(format!("a payment run worker failed: {e}")))??;
-            plan.merge(part);
-        }
-        self.duplicate_payees(options.month, &mut plan).await?;
-        // Without new lines, a run is only worth building for money owed that can now go to the
-        // bank (an account fixed since) — and not while an open run already carries it.
-        let open = self.open_run(&counties).await?;
-        let blocked: std::collections::HashSet<usize> = plan
-            .problems
-            .iter()
-            .filter(|p| p.blocking)
-            .filter_map(|p| p.transfer)
-            .collect();
-        let payable = plan
-            .transfers
-            .iter()
-            .enumerate()
-            .any(|(i, t)| t.status == "pending" && !blocked.contains(&i));
-        if plan.lines.is_empty() && (!payable || open.is_some()) {
-            return Ok(BuildOutcome::NothingNew {
-                families: ids.len(),
-                open,
-            });
+                .buffered(4)
+                .map(|joined| {
+                    joined.map_err(|e| {
+                        PayError::Invalid(format!("a payment run worker failed: {e}"))
+                    })?
+                })
+        };
+        // With a run still open for one of the counties, nothing can be written: the open run is
+        // the answer when nothing new is due (a run built again), a refusal otherwise (below,
+        // when the county cannot be claimed).
+        if let Some(open) = self.open_run(&counties).await? {
+            let mut chunks = std::pin::pin!(planned());
+            let mut lines = 0;
+            while let Some(part) = chunks.next().await {
+                lines += part?.0.lines.len();
+            }
+            if lines == 0 {
+                return Ok(BuildOutcome::NothingNew {
+                    families: ids.len(),
+                    open: Some(open),
+                });
+            }
         }
 
         let tell = |step: BuildProgress| {
@@ -325,69 +522,13 @@ impl Archive {
                 progress(step);
             }
         };
-        tell(BuildProgress::Planned {
-            families: ids.len(),
-            lines: plan.lines.len(),
-        });
-        // Write everything in one transaction, thousands of rows a statement.
-        let line_sql = bulk::insert_sql(
-            self.db(),
-            "pay_line",
-            &[
-                ("run_id", Col::Text),
-                ("line_no", Col::Int),
-                ("family_id", Col::Text),
-                ("person_id", Col::Text),
-                ("county_code", Col::Text),
-                ("kind", Col::Text),
-                ("nature", Col::Text),
-                ("for_month", Col::Text),
-                ("amount", Col::Int),
-                ("standard_fen", Col::Int),
-                ("county_fen", Col::Int),
-                ("booked_before", Col::Int),
-                ("due", Col::Int),
-                ("family_version", Col::Int),
-                ("claim_id", Col::Text),
-            ],
-            "",
-        );
-        let transfer_sql = bulk::insert_sql(
-            self.db(),
-            "pay_transfer",
-            &[
-                ("run_id", Col::Text),
-                ("transfer_no", Col::Int),
-                ("family_id", Col::Text),
-                ("person_id", Col::Text),
-                ("county_code", Col::Text),
-                ("amount", Col::Int),
-                ("account_fact", Col::Text),
-                ("blind_index", Col::Hex),
-                ("status", Col::Text),
-                ("note", Col::Text),
-            ],
-            "",
-        );
-        let problem_sql = bulk::insert_sql(
-            self.db(),
-            "pay_problem",
-            &[
-                ("run_id", Col::Text),
-                ("problem_no", Col::Int),
-                ("family_id", Col::Text),
-                ("person_id", Col::Text),
-                ("code", Col::Text),
-                ("detail", Col::Text),
-                ("blocking", Col::Bool),
-                ("transfer_no", Col::Int),
-            ],
-            "",
-        );
-        let position_sql = super::ledger::upsert_positions_sql(self.db());
+        let rows = RowSql::new(self.db());
         let digest = bulk::hex(&Sha256::digest(options.policy_text.as_bytes()));
         let now = now_micros();
-        let run_id = on_db!(self.db(), pool => {
+        // One transaction: the counties are claimed first (so a second build started at once is
+        // refused before it reads anything), then each batch of planned chunks is written as it
+        // comes, so that a city's plan is never held in memory at once.
+        let (run_id, run) = on_db!(self.db(), pool => {
             let mut tx = pool.begin_with(self.db().begin_write()).await?;
             let seq: (i64,) = sqlx::query_as("SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM pay_run WHERE month = $1 AND scope = $2")
                 .bind(options.month.to_string())
@@ -425,7 +566,7 @@ impl Archive {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("INSERT INTO pay_run (run_id, month, scope, seq, status, known_at, ledger_first, arrears_from, policy_digest, beyond_limit, created_at, created_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11)")
                 .bind(run_id.as_str())
                 .bind(options.month.to_string())
                 .bind(&scope)
@@ -435,89 +576,179 @@ impl Archive {
                 .bind(first.to_string())
                 .bind(window.arrears_from.to_string())
                 .bind(&digest)
-                .bind(plan.beyond_limit)
                 .bind(now)
                 .bind(&actor.name)
                 .execute(&mut *tx)
                 .await?;
-            for (n, chunk) in plan.lines.chunks(bulk::ROWS).enumerate() {
-                let rows: Vec<_> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| {
-                        (
-                            run_id.as_str(),
-                            (n * bulk::ROWS + i + 1) as i64,
-                            &*l.family_id,
-                            &*l.person_id,
-                            l.county.to_string(),
-                            l.kind,
-                            l.nature,
-                            l.for_month.to_string(),
-                            l.amounts.amount.get(),
-                            l.amounts.standard.get(),
-                            l.amounts.county.get(),
-                            l.booked,
-                            l.due,
-                            l.version,
-                            l.claim_id.as_deref(),
-                        )
-                    })
-                    .collect();
-                sqlx::query(sqlx::AssertSqlSafe(line_sql.as_str()))
-                    .bind(json(&rows)?)
-                    .execute(&mut *tx)
-                    .await?;
+            let mut run = Written::default();
+            let mut batch = Plan::default();
+            let mut families = 0;
+            let mut chunks = std::pin::pin!(planned());
+            loop {
+                let next = chunks.next().await;
+                let done = next.is_none();
+                if let Some(part) = next {
+                    let (part, count) = part?;
+                    families += count;
+                    batch.merge(part);
+                }
+                if batch.lines.len() + batch.transfers.len() < bulk::ROWS && !done {
+                    continue;
+                }
+                let Batch { lines, transfers, grants, positions } = run.take(std::mem::take(&mut batch));
+                let (first_line, first_transfer) = (run.lines - lines.len(), run.transfers - transfers.len());
+                if !lines.is_empty() {
+                    let values: Vec<_> = lines
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| {
+                            (
+                                run_id.as_str(),
+                                (first_line + i + 1) as i64,
+                                &*l.family_id,
+                                &*l.person_id,
+                                l.county.to_string(),
+                                l.kind,
+                                l.nature,
+                                l.for_month.to_string(),
+                                l.amounts.amount.get(),
+                                l.amounts.standard.get(),
+                                l.amounts.county.get(),
+                                l.booked,
+                                l.due,
+                                l.version,
+                                l.claim_id.as_deref(),
+                            )
+                        })
+                        .collect();
+                    sqlx::query(sqlx::AssertSqlSafe(rows.line.as_str()))
+                        .bind(json(&values)?)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for (i, l) in lines.iter().enumerate() {
+                    let Some(claim) = &l.claim_id else { continue };
+                    let attached = sqlx::query("UPDATE claim SET run_id = $1, line_no = $2 WHERE claim_id = $3 AND status = 'approved' AND run_id IS NULL")
+                        .bind(run_id.as_str())
+                        .bind((first_line + i + 1) as i64)
+                        .bind(claim)
+                        .execute(&mut *tx)
+                        .await?;
+                    if attached.rows_affected() != 1 {
+                        tx.rollback().await?;
+                        return Err(PayError::Invalid(format!("claim {claim} was paid by another run meanwhile; nothing was written — build again")));
+                    }
+                }
+                if !transfers.is_empty() {
+                    let values: Vec<_> = transfers
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| {
+                            (
+                                run_id.as_str(),
+                                (first_transfer + i + 1) as i64,
+                                &*t.family_id,
+                                &*t.person_id,
+                                t.county.to_string(),
+                                t.amount,
+                                t.account_fact.as_deref(),
+                                t.blind_index.as_ref().map(|b| bulk::hex(b)),
+                                t.status,
+                                t.note.as_str(),
+                            )
+                        })
+                        .collect();
+                    sqlx::query(sqlx::AssertSqlSafe(rows.transfer.as_str()))
+                        .bind(json(&values)?)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for chunk in grants.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::new("INSERT INTO grant_award (family_id, kind, run_id, line_no) ");
+                    q.push_values(chunk, |mut b, (family, kind, line)| {
+                        b.push_bind(family)
+                            .push_bind(*kind)
+                            .push_bind(run_id.as_str())
+                            .push_bind((first_line + *line + 1) as i64);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                if !positions.is_empty() {
+                    sqlx::query(sqlx::AssertSqlSafe(rows.position.as_str()))
+                        .bind(json(&positions)?)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tell(BuildProgress::Written {
-                    table: "pay_line",
-                    rows: ((n + 1) * bulk::ROWS).min(plan.lines.len()),
-                    of: plan.lines.len(),
+                    families,
+                    of: ids.len(),
+                    lines: run.lines,
                 });
-            }
-            for (i, l) in plan.lines.iter().enumerate() {
-                let Some(claim) = &l.claim_id else { continue };
-                let attached = sqlx::query("UPDATE claim SET run_id = $1, line_no = $2 WHERE claim_id = $3 AND status = 'approved' AND run_id IS NULL")
-                    .bind(run_id.as_str())
-                    .bind(i as i64 + 1)
-                    .bind(claim)
-                    .execute(&mut *tx)
-                    .await?;
-                if attached.rows_affected() != 1 {
-                    tx.rollback().await?;
-                    return Err(PayError::Invalid(format!("claim {claim} was paid by another run meanwhile; nothing was written — build again")));
+                if done {
+                    break;
                 }
             }
-            for (n, chunk) in plan.transfers.chunks(bulk::ROWS).enumerate() {
-                let rows: Vec<_> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| {
-                        (
-                            run_id.as_str(),
-                            (n * bulk::ROWS + i + 1) as i64,
-                            &*t.family_id,
-                            &*t.person_id,
-                            t.county.to_string(),
-                            t.amount,
-                            t.account_fact.as_deref(),
-                            t.blind_index.as_ref().map(|b| bulk::hex(b)),
-                            t.status,
-                            t.note.as_str(),
-                        )
-                    })
-                    .collect();
-                sqlx::query(sqlx::AssertSqlSafe(transfer_sql.as_str()))
-                    .bind(json(&rows)?)
-                    .execute(&mut *tx)
-                    .await?;
-                tell(BuildProgress::Written {
-                    table: "pay_transfer",
-                    rows: ((n + 1) * bulk::ROWS).min(plan.transfers.len()),
-                    of: plan.transfers.len(),
+            // The same resident ID number paid twice (二(二) 社会化发放: one account per person):
+            // within this run, or in another run of the month.
+            let mut others = Vec::new();
+            let indexes: Vec<&[u8; 32]> = run.payees.keys().collect();
+            for chunk in indexes.chunks(500) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT t.blind_index, t.run_id, t.person_id FROM pay_transfer t JOIN pay_run r ON r.run_id = t.run_id \
+                     WHERE r.month = ",
+                );
+                q.push_bind(options.month.to_string());
+                q.push(" AND r.run_id <> ");
+                q.push_bind(run_id.as_str());
+                q.push(" AND r.status <> 'discarded' AND t.status <> 'held' AND t.blind_index IN (");
+                let mut list = q.separated(", ");
+                for index in chunk {
+                    list.push_bind(index.as_slice());
+                }
+                list.push_unseparated(")");
+                let found: Vec<(Vec<u8>, String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                for (index, other_run, person) in found {
+                    let first = <[u8; 32]>::try_from(index.as_slice()).ok().and_then(|i| run.payees.get(&i));
+                    if let Some(&first) = first {
+                        others.push((first, other_run, person));
+                    }
+                }
+            }
+            let mut named: HashMap<u32, (String, String)> = HashMap::new();
+            let wanted: Vec<u32> = run
+                .twice
+                .iter()
+                .flat_map(|(later, first)| [*later, *first])
+                .chain(others.iter().map(|o| o.0))
+                .collect();
+            for chunk in wanted.chunks(500) {
+                let mut q = sqlx::QueryBuilder::new("SELECT transfer_no, family_id, person_id FROM pay_transfer WHERE run_id = ");
+                q.push_bind(run_id.as_str());
+                q.push(" AND transfer_no IN (");
+                let mut list = q.separated(", ");
+                for no in chunk {
+                    list.push_bind(i64::from(*no) + 1);
+                }
+                list.push_unseparated(")");
+                let found: Vec<(i64, String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                for (no, family, person) in found {
+                    if let Ok(no) = u32::try_from(no - 1) {
+                        named.insert(no, (family, person));
+                    }
+                }
+            }
+            run.duplicates(&named, &others, options.month);
+            // Without new lines, a run is only worth building for money owed that can now go to
+            // the bank (an account fixed since).
+            if run.lines == 0 && !run.payable() {
+                tx.rollback().await?;
+                return Ok(BuildOutcome::NothingNew {
+                    families: ids.len(),
+                    open: None,
                 });
             }
-            for (n, chunk) in plan.problems.chunks(bulk::ROWS).enumerate() {
-                let rows: Vec<_> = chunk
+            for (n, chunk) in run.problems.chunks(bulk::ROWS).enumerate() {
+                let values: Vec<_> = chunk
                     .iter()
                     .enumerate()
                     .map(|(i, p)| {
@@ -533,40 +764,24 @@ impl Archive {
                         )
                     })
                     .collect();
-                sqlx::query(sqlx::AssertSqlSafe(problem_sql.as_str()))
-                    .bind(json(&rows)?)
-                    .execute(&mut *tx)
-                    .await?;
-                tell(BuildProgress::Written {
-                    table: "pay_problem",
-                    rows: ((n + 1) * bulk::ROWS).min(plan.problems.len()),
-                    of: plan.problems.len(),
-                });
-            }
-            for chunk in plan.grants.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO grant_award (family_id, kind, run_id, line_no) ");
-                q.push_values(chunk, |mut b, (family, kind, line)| {
-                    b.push_bind(family)
-                        .push_bind(*kind)
-                        .push_bind(run_id.as_str())
-                        .push_bind(*line as i64 + 1);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for chunk in plan.positions.chunks(bulk::ROWS) {
-                sqlx::query(sqlx::AssertSqlSafe(position_sql.as_str()))
-                    .bind(json(chunk)?)
+                sqlx::query(sqlx::AssertSqlSafe(rows.problem.as_str()))
+                    .bind(json(&values)?)
                     .execute(&mut *tx)
                     .await?;
             }
-            crate::plan_postings!(&mut *tx, run_id.as_str(), &plan.postings);
+            sqlx::query("UPDATE pay_run SET beyond_limit = $1 WHERE run_id = $2")
+                .bind(run.beyond_limit)
+                .bind(run_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            crate::plan_postings!(&mut *tx, run_id.as_str(), &run.postings);
             tx.commit().await?;
-            run_id
+            (run_id, run)
         });
         tell(BuildProgress::Committed);
         self.refresh_statistics(&["pay_line", "pay_transfer", "pay_position", "pay_problem"])
             .await?;
-        Ok(BuildOutcome::Built(Box::new(plan.summary(
+        Ok(BuildOutcome::Built(Box::new(run.summary(
             run_id, options, &scope, known_at, window, digest, actor,
         ))))
     }
@@ -781,74 +996,6 @@ impl Archive {
             state.blind.insert(person, index);
         }
         Ok(state)
-    }
-
-    /// The same resident ID number paid twice: within this run, or in another run of the month.
-    async fn duplicate_payees(&self, month: Month, plan: &mut Plan) -> Result<(), PayError> {
-        let mut seen: HashMap<&[u8], usize> = HashMap::new();
-        let mut found: Vec<ProblemRow> = Vec::new();
-        for (i, t) in plan.transfers.iter().enumerate() {
-            let Some(index) = t.blind_index.as_ref().map(|b| b.as_slice()) else {
-                continue;
-            };
-            if let Some(&j) = seen.get(index) {
-                let other = &plan.transfers[j];
-                if other.person_id != t.person_id {
-                    found.push(ProblemRow {
-                        family_id: t.family_id.to_string(),
-                        person_id: Some(t.person_id.to_string()),
-                        code: "duplicate_id",
-                        detail: format!(
-                            "同一身份证号在本批次中重复发放（另见家庭 {} 的人员 {}）",
-                            other.family_id, other.person_id
-                        ),
-                        blocking: true,
-                        transfer: Some(i),
-                    });
-                }
-            } else {
-                seen.insert(index, i);
-            }
-        }
-        let indexes: Vec<&[u8]> = seen.keys().copied().collect();
-        for chunk in indexes.chunks(500) {
-            let rows: Vec<(Vec<u8>, String, String)> = on_db!(self.db(), pool => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT t.blind_index, t.run_id, t.person_id FROM pay_transfer t JOIN pay_run r ON r.run_id = t.run_id \
-                     WHERE r.month = ",
-                );
-                q.push_bind(month.to_string());
-                q.push(" AND r.status <> 'discarded' AND t.status <> 'held' AND t.blind_index IN (");
-                let mut list = q.separated(", ");
-                for index in chunk {
-                    list.push_bind(*index);
-                }
-                list.push_unseparated(")");
-                q.build_query_as().fetch_all(pool).await?
-            });
-            for (index, run, person) in rows {
-                if let Some(&i) = seen.get(index.as_slice()) {
-                    let t = &plan.transfers[i];
-                    // The same person again (a supplementary run of the month) is no duplicate;
-                    // the same number on another person (another family or county) is.
-                    if person == *t.person_id {
-                        continue;
-                    }
-                    found.push(ProblemRow {
-                        family_id: t.family_id.to_string(),
-                        person_id: Some(t.person_id.to_string()),
-                        code: "duplicate_id",
-                        detail: format!(
-                            "同一身份证号已在 {month} 的发放批次 {run} 中（人员 {person}）"
-                        ),
-                        blocking: true,
-                        transfer: Some(i),
-                    });
-                }
-            }
-        }
-        plan.problems.extend(found);
-        Ok(())
     }
 }
 
