@@ -4,6 +4,7 @@
 //! and the payment side, always through the signed-in user's scope.
 
 pub mod api;
+mod bank_files;
 pub mod i18n;
 pub mod pages;
 pub mod state;

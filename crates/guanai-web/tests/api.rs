@@ -46,6 +46,24 @@ async fn call(
     token: Option<&str>,
     body: Option<&[u8]>,
 ) -> Reply {
+    send(
+        router,
+        method,
+        path,
+        token,
+        body.map(|b| ("application/json", b)),
+    )
+    .await
+}
+
+/// A request with a body of any type: (`Content-Type`, bytes).
+async fn send(
+    router: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, &[u8])>,
+) -> Reply {
     let mut request = Request::builder()
         .method(method)
         .uri(path)
@@ -54,8 +72,8 @@ async fn call(
         request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
     let body = match body {
-        Some(bytes) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
+        Some((content_type, bytes)) => {
+            request = request.header(header::CONTENT_TYPE, content_type);
             Body::from(bytes.to_vec())
         }
         None => Body::empty(),
@@ -207,7 +225,10 @@ async fn openapi_document_is_3_1_and_lists_every_endpoint_served() {
         let probe = call(
             &w.router,
             &method.to_uppercase(),
-            &path.replace("{id}", "F0").replace("{run}", "x"),
+            &path
+                .replace("{id}", "F0")
+                .replace("{run}", "x")
+                .replace("{name}", "f"),
             None,
             None,
         )
@@ -989,5 +1010,579 @@ async fn a_sealed_record_is_revealed_only_for_a_reason_to_a_caseworker_and_audit
         entry.3.contains(&fact) && entry.4 == "核对身份信息",
         "{entry:?}"
     );
+    w.cleanup().await;
+}
+
+const RUNS: &str = "/api/v1/payments/runs";
+
+/// 沂南县's paying account for its bank files. The API has no endpoint for it (the run list page
+/// and `guanai pay payer` set it), so the tests set it in the archive.
+async fn set_payer(w: &World) {
+    w.archive
+        .set_payer(
+            guanai_rules::CountyCode::parse("371321").expect("county"),
+            &guanai_bank::Payer {
+                name: "沂南县财政局".into(),
+                account: "37001626800050123456".into(),
+                bank: "中国农业银行沂南支行".into(),
+            },
+            &Actor::new("test"),
+        )
+        .await
+        .expect("payer");
+}
+
+/// October 2026 of 沂南县 through the API: built and checked (the fathers' transfers, without an
+/// account, held) by `finance`, approved by `finance2`. Returns the run id.
+async fn approved_run(w: &World) -> String {
+    let finance = token(w, "finance").await;
+    let finance2 = token(w, "finance2").await;
+    let r = post(
+        w,
+        RUNS,
+        &finance,
+        &json!({"month": "2026-10", "county": "371321"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let run = r.json()["run"]["run_id"]
+        .as_str()
+        .expect("run id")
+        .to_owned();
+    let r = post(
+        w,
+        &format!("{RUNS}/{run}/check"),
+        &finance,
+        &json!({"hold": "父亲账户待补录"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = post(w, &format!("{RUNS}/{run}/approve"), &finance2, &json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["status"], "approved");
+    run
+}
+
+/// The run's CSV bank file as downloaded by `token`.
+async fn csv_file(w: &World, run: &str, token: &str) -> String {
+    let r = get(w, &format!("{RUNS}/{run}/files"), Some(token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let files = r.json();
+    let url = files
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["format"] == "csv")
+        .and_then(|f| f["url"].as_str())
+        .expect("a CSV file")
+        .to_owned();
+    let r = get(w, &url, Some(token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.text
+}
+
+/// Uploads a bank return file as the request body.
+async fn upload_results(
+    w: &World,
+    run: &str,
+    token: &str,
+    query: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Reply {
+    send(
+        &w.router,
+        "POST",
+        &format!("{RUNS}/{run}/results{query}"),
+        Some(token),
+        Some((content_type, bytes)),
+    )
+    .await
+}
+
+/// The amounts (fen) of a 代发 CSV's transfer rows, and of its 合计 row.
+fn csv_amounts(csv: &str) -> (Vec<i64>, i64) {
+    let mut rows = Vec::new();
+    let mut total = None;
+    for line in csv.trim_start_matches('\u{feff}').lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        let amount = guanai_rules::Fen::parse_yuan(c[5])
+            .unwrap_or_else(|| panic!("amount in {line}"))
+            .get();
+        if c[0] == "合计" {
+            total = Some(amount);
+        } else {
+            rows.push(amount);
+        }
+    }
+    (rows, total.expect("a 合计 row"))
+}
+
+/// The amount (fen) of the run's transfers in one status.
+fn transfers_in(run: &Value, status: &str) -> i64 {
+    run["transfers"]
+        .as_array()
+        .expect("transfers")
+        .iter()
+        .filter(|t| t["status"] == status)
+        .map(|t| t["amount_fen"].as_i64().expect("amount"))
+        .sum()
+}
+
+#[tokio::test]
+async fn an_approved_run_is_exported_its_files_downloaded_and_the_banks_return_file_settles_it() {
+    let w = support::sqlite().await;
+    let finance = token(&w, "finance").await;
+    let finance2 = token(&w, "finance2").await;
+    let run = approved_run(&w).await;
+    let at = |what: &str| format!("{RUNS}/{run}/{what}");
+    // Without the county's paying account the export is refused, and nothing is written.
+    let r = post(&w, &at("export"), &finance, &json!({})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.error().contains("paying account"), "{}", r.text);
+    let r = get(&w, &format!("{RUNS}/{run}"), Some(&finance)).await;
+    assert_eq!(r.json()["run"]["status"], "approved");
+    let r = get(&w, &at("files"), Some(&finance)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(r.error().starts_with("status:"), "{}", r.text);
+    set_payer(&w).await;
+
+    let r = post(
+        &w,
+        &at("export"),
+        &finance,
+        &json!({"execution_date": "2026-10-20"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let exported = r.json();
+    let summary = exported["run"].clone();
+    assert_eq!(summary["status"], "exported");
+    assert!(
+        summary["exported_by"]
+            .as_str()
+            .is_some_and(|b| b.contains("finance")),
+        "{summary}"
+    );
+    let sent = transfers_in(&summary, "sent");
+    assert!(sent > 0, "{summary}");
+    assert_eq!(
+        exported["total_fen"], sent,
+        "the export sent the run's transfers"
+    );
+    // Every transfer is either sent or held, and the transfers carry the run's whole total.
+    assert_eq!(
+        sent + transfers_in(&summary, "held"),
+        summary["total_fen"].as_i64().expect("total"),
+        "{summary}"
+    );
+    let files = exported["files"].as_array().expect("files").clone();
+    let formats: Vec<&str> = files.iter().filter_map(|f| f["format"].as_str()).collect();
+    assert_eq!(
+        formats,
+        ["xlsx", "csv", "pain001"],
+        "one county, one bank: {files:?}"
+    );
+    for f in &files {
+        let name = f["name"].as_str().expect("name");
+        assert!(name.starts_with(&format!("{run}-371321-")), "{name}");
+        assert_eq!(f["county_code"], "371321");
+        assert_eq!(f["bank"], "农村商业银行", "{f}");
+        assert!(f["size_bytes"].as_u64().is_some_and(|s| s > 0), "{f}");
+        assert!(
+            f["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with(&format!("{RUNS}/{run}/files/"))),
+            "{f}"
+        );
+    }
+    // The list is the same for the other finance officer of the county.
+    let r = get(&w, &at("files"), Some(&finance2)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json(), exported["files"]);
+
+    let url = |format: &str| {
+        files
+            .iter()
+            .find(|f| f["format"] == format)
+            .and_then(|f| f["url"].as_str())
+            .expect("url")
+            .to_owned()
+    };
+    let csv = get(&w, &url("csv"), Some(&finance2)).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    assert_eq!(
+        csv.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("text/csv; charset=utf-8")
+    );
+    let disposition = csv
+        .headers
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .expect("disposition");
+    assert!(
+        disposition.starts_with("attachment; filename=\"")
+            && disposition.contains("filename*=UTF-8''"),
+        "{disposition}"
+    );
+    assert_eq!(
+        Some(csv.text.len() as u64),
+        files[1]["size_bytes"].as_u64(),
+        "the size listed is the size sent"
+    );
+    let (rows, total) = csv_amounts(&csv.text);
+    assert_eq!(total, rows.iter().sum::<i64>(), "the 合计 row adds up");
+    assert_eq!(total, sent, "the file carries what the run sent");
+    let xlsx = get(&w, &url("xlsx"), Some(&finance)).await;
+    assert_eq!(
+        xlsx.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    let xml = get(&w, &url("pain001"), Some(&finance)).await;
+    assert!(
+        xml.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/xml")),
+        "{:?}",
+        xml.headers
+    );
+    assert!(xml.text.contains("pain.001"), "{}", xml.text);
+    let log = w.archive.audit_log().await.expect("audit");
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.2 == "pay.download" && e.3 == run)
+            .count(),
+        3,
+        "every download is audited"
+    );
+    // A second export is refused: the run is no longer approved.
+    let r = post(&w, &at("export"), &finance, &json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+
+    // The bank pays every transfer of the exported CSV.
+    let answer = support::all_paid(&csv.text);
+    let r = upload_results(
+        &w,
+        &run,
+        &finance2,
+        "?name=%E5%9B%9E%E7%9B%98.csv",
+        "text/csv",
+        answer.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let outcome = r.json();
+    assert_eq!(outcome["paid"], rows.len());
+    assert_eq!(outcome["paid_total_fen"], sent);
+    assert_eq!(outcome["failed"], json!([]));
+    assert_eq!(outcome["waiting"], 0);
+    assert_eq!(outcome["settled"], true);
+    assert_eq!(outcome["run"]["status"], "settled");
+    assert_eq!(transfers_in(&outcome["run"], "paid"), sent);
+    assert_eq!(transfers_in(&outcome["run"], "sent"), 0);
+    let r = post(&w, &at("close"), &finance, &json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["status"], "closed");
+    // A closed run's files stay listed.
+    let r = get(&w, &at("files"), Some(&finance)).await;
+    assert_eq!(r.json(), exported["files"]);
+    w.cleanup().await;
+}
+
+#[tokio::test]
+async fn bank_steps_are_for_the_finance_officers_of_the_runs_area_on_an_approved_run_only() {
+    let w = support::sqlite().await;
+    set_payer(&w).await;
+    let finance = token(&w, "finance").await;
+    let finance_b = token(&w, "finance_b").await;
+    let readers = [
+        token(&w, "county").await,
+        token(&w, "inspector").await,
+        token(&w, "city").await,
+    ];
+    // A draft is not exported: the library's refusal, naming the status needed.
+    let r = post(
+        &w,
+        RUNS,
+        &finance,
+        &json!({"month": "2026-10", "county": "371321"}),
+    )
+    .await;
+    let draft = r.json()["run"]["run_id"]
+        .as_str()
+        .expect("run id")
+        .to_owned();
+    let r = post(&w, &format!("{RUNS}/{draft}/export"), &finance, &json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(
+        r.error().contains("is draft") && r.error().contains("approved"),
+        "{}",
+        r.text
+    );
+    let r = post(
+        &w,
+        &format!("{RUNS}/{draft}/discard"),
+        &finance,
+        &json!({"reason": "重新生成"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    let run = approved_run(&w).await;
+    let at = |what: &str| format!("{RUNS}/{run}/{what}");
+    // An approved run takes no return file yet.
+    let r = upload_results(&w, &run, &finance, "?name=a.csv", "text/csv", b"x").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    // The execution date is checked as on the page, and named.
+    for (body, named) in [
+        (json!({"execution_date": "2026-02-30"}), "execution_date:"),
+        (json!({"execution_date": "20.10.2026"}), "execution_date:"),
+        (json!({"execution_date": 20261020}), "execution_date:"),
+        (json!({"date": "2026-10-20"}), "unknown field `date`"),
+    ] {
+        let r = post(&w, &at("export"), &finance, &body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.text
+        );
+        assert!(r.error().contains(named), "{body}: {}", r.text);
+    }
+    // Readers of runs may not export; another county's finance officer finds no run.
+    for reader in &readers {
+        let r = post(&w, &at("export"), reader, &json!({})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    }
+    let r = post(&w, &at("export"), &finance_b, &json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = get(&w, &format!("{RUNS}/{run}"), Some(&finance)).await;
+    assert_eq!(r.json()["run"]["status"], "approved", "nothing changed");
+
+    let r = post(&w, &at("export"), &finance, &json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let exported = r.json();
+    let csv = exported["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["format"] == "csv")
+        .expect("csv")
+        .clone();
+    let csv_url = csv["url"].as_str().expect("url");
+    let csv_name = csv["name"].as_str().expect("name");
+    // The bank files hold full ID numbers and accounts: finance officers of the area only.
+    for reader in &readers {
+        let r = get(&w, &at("files"), Some(reader)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        let r = get(&w, csv_url, Some(reader)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        let r = upload_results(&w, &run, reader, "?name=a.csv", "text/csv", b"x").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    }
+    let r = get(&w, &at("files"), Some(&finance_b)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = get(&w, csv_url, Some(&finance_b)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert!(!r.text.contains("6222"), "no account leaks: {}", r.text);
+    let r = upload_results(&w, &run, &finance_b, "?name=a.csv", "text/csv", b"x").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    // Only the run's own files are served: no other name, no way out of its folder.
+    for name in [
+        "..%2F..%2Fguanai.db".to_owned(),
+        format!("{run}-..%2F..%2Fguanai.db.csv"),
+        format!("..%2F{csv_name}"),
+        format!("{run}-.hidden.csv"),
+        "202610-371321-9-371321-%E4%B8%AD%E5%9B%BD%E9%93%B6%E8%A1%8C.csv".to_owned(),
+        format!("{run}-371321-nothing.csv"),
+    ] {
+        let r = get(&w, &format!("{}/{name}", at("files")), Some(&finance)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}: {}", r.text);
+        assert!(
+            r.error().starts_with("name:") || r.error().starts_with("path:"),
+            "{name}: {}",
+            r.text
+        );
+    }
+    let r = get(
+        &w,
+        &format!("{}/../../guanai.db", at("files")),
+        Some(&finance),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let log = w.archive.audit_log().await.expect("audit");
+    assert!(
+        log.iter().all(|e| e.2 != "pay.download"),
+        "nothing was downloaded"
+    );
+    w.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_return_file_that_does_not_match_the_run_is_refused_naming_the_problem_and_changes_nothing()
+ {
+    let w = support::sqlite().await;
+    set_payer(&w).await;
+    let finance = token(&w, "finance").await;
+    let run = approved_run(&w).await;
+    let r = post(&w, &format!("{RUNS}/{run}/export"), &finance, &json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let csv = csv_file(&w, &run, &finance).await;
+    let answer = support::all_paid(&csv);
+    let run_now = async || {
+        let r = get(&w, &format!("{RUNS}/{run}"), Some(&finance)).await;
+        r.json()["run"].clone()
+    };
+    let before = run_now().await;
+    assert_eq!(before["status"], "exported");
+
+    // The request itself: the file's name is required, the body must be a file.
+    for query in ["", "?name=", "?name=%20", "?name=dir%2F"] {
+        let r = upload_results(&w, &run, &finance, query, "text/csv", answer.as_bytes()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}: {}", r.text);
+        assert!(r.error().starts_with("name:"), "{query}: {}", r.text);
+    }
+    let r = upload_results(
+        &w,
+        &run,
+        &finance,
+        "?name=a.csv&run=1",
+        "text/csv",
+        answer.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.error().starts_with("query:"), "{}", r.text);
+    let r = upload_results(
+        &w,
+        &run,
+        &finance,
+        "?name=a.csv",
+        "application/json",
+        answer.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.text);
+    assert!(r.error().starts_with("Content-Type:"), "{}", r.text);
+    let r = upload_results(&w, &run, &finance, "?name=a.csv", "text/csv", b"").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.error().starts_with("body:"), "{}", r.text);
+
+    // A line that is no transfer of the run.
+    let unknown = format!("{answer}{run}-999999,王秀英,6222021234567890123,1.00,成功,\n");
+    let r = upload_results(
+        &w,
+        &run,
+        &finance,
+        "?name=a.csv",
+        "application/octet-stream",
+        unknown.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(
+        r.error().starts_with("body:")
+            && r.error()
+                .contains(&format!("{run}-999999 is not a transfer of this run")),
+        "{}",
+        r.text
+    );
+    // An amount other than the one sent.
+    let mut lines: Vec<String> = answer.lines().map(str::to_owned).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    let amount = guanai_rules::Fen::parse_yuan(&cells[3]).expect("amount");
+    cells[3] = (amount + guanai_rules::Fen(1)).to_string();
+    lines[1] = cells.join(",");
+    let changed = lines.join("\n") + "\n";
+    let r = upload_results(
+        &w,
+        &run,
+        &finance,
+        "?name=a.csv",
+        "text/csv",
+        changed.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(
+        r.error().starts_with("body:") && r.error().contains("differs from the"),
+        "{}",
+        r.text
+    );
+    // A file that cannot be read.
+    let r = upload_results(
+        &w,
+        &run,
+        &finance,
+        "?name=a.csv",
+        "text/csv",
+        "没有表头\n1,2\n".as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.error().starts_with("body:"), "{}", r.text);
+    assert_eq!(run_now().await, before, "nothing changed");
+
+    // The bank returns the first transfer and pays the others.
+    let mut lines: Vec<String> = answer.lines().map(str::to_owned).collect();
+    let first = lines[1].replace(",成功,", ",失败,账户已销户");
+    let cells: Vec<&str> = first.split(',').collect();
+    let returned_amount = guanai_rules::Fen::parse_yuan(cells[3])
+        .expect("amount")
+        .get();
+    // 业务参考号 is `RUN-NNNNNN`, the transfer's number.
+    let returned_no: i64 = cells[0]
+        .rsplit('-')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("transfer number");
+    lines[1] = first;
+    let mixed = lines.join("\n") + "\n";
+    let r = upload_results(
+        &w,
+        &run,
+        &finance,
+        "?name=return.csv",
+        "text/csv",
+        mixed.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let outcome = r.json();
+    let sent = transfers_in(&before, "sent");
+    assert_eq!(outcome["paid"], lines.len() - 2, "{outcome}");
+    assert_eq!(outcome["paid_total_fen"], sent - returned_amount);
+    let failed = outcome["failed"].as_array().expect("failed");
+    assert_eq!(failed.len(), 1, "{outcome}");
+    assert_eq!(failed[0]["amount_fen"], returned_amount);
+    assert_eq!(failed[0]["reason"], "账户已销户");
+    assert_eq!(failed[0]["transfer_no"], returned_no);
+    assert_eq!(outcome["settled"], true);
+    assert_eq!(outcome["run"]["status"], "settled");
+    assert_eq!(transfers_in(&outcome["run"], "failed"), returned_amount);
+    let settled = run_now().await;
+    // The same file a second time changes nothing.
+    let r = upload_results(
+        &w,
+        &run,
+        &finance,
+        "?name=return.csv",
+        "text/csv",
+        mixed.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(
+        r.error().starts_with("body:") && r.error().contains("already imported"),
+        "{}",
+        r.text
+    );
+    assert_eq!(run_now().await, settled, "nothing changed");
     w.cleanup().await;
 }

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use guanai_rules::Fen;
 use guanai_store::pay::RunId;
-use support::{Client, Reply, World, both};
+use support::{Client, Reply, World, all_paid, both};
 
 const RUN: &str = "202610-371321-1";
 
@@ -92,18 +92,6 @@ async fn built(w: &World) -> Client {
         Some(&*format!("/payments/{RUN}?done=built"))
     );
     f
-}
-
-/// The bank's answer to the exported CSV files: every transfer paid (as crates/guanai/tests/pay_cli.rs).
-fn all_paid(csv: &str) -> String {
-    let mut text = String::from("业务参考号,户名,账号,金额(元),状态,失败原因\n");
-    for line in csv.trim_start_matches('\u{feff}').lines().skip(1) {
-        let c: Vec<&str> = line.split(',').collect();
-        if c[0] != "合计" {
-            text.push_str(&format!("{},{},{},{},成功,\n", c[1], c[2], c[3], c[5]));
-        }
-    }
-    text
 }
 
 /// The links of a page whose address starts with `prefix`.
@@ -193,7 +181,7 @@ async fn a_county_month_from_build_to_close_with_four_eyes_bank_files_and_the_re
         let r = f.get(&run_path).await;
         assert!(r.body.contains("已关闭") && !r.body.contains("id=\"form-close\""), "{}", r.body);
         // On PostgreSQL the bank files are kept under the temporary directory (see
-        // `payments::bank_dir`): remove this run's.
+        // `bank_files::folder`): remove this run's.
         let known_at = w.archive.run_summary(&run).await.expect("run").known_at;
         let folder = std::env::temp_dir()
             .join("guanai-bank-files")

@@ -1,5 +1,5 @@
 //! What every API request shares: the token's user ([`ApiUser`]), JSON errors ([`ApiError`])
-//! and reading a JSON body or query string with errors that name the field.
+//! and reading a JSON body, a file body or a query string with errors that name the field.
 
 use std::error::Error as _;
 
@@ -187,14 +187,19 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
-/// Whether a `Content-Type` is JSON (`application/json` or `application/…+json`).
-fn is_json(content_type: &str) -> bool {
-    let mime = content_type
+/// The media type of a `Content-Type`, in lower case, without its parameters.
+fn media_type(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// Whether a `Content-Type` is JSON (`application/json` or `application/…+json`).
+fn is_json(content_type: &str) -> bool {
+    let mime = media_type(content_type);
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
@@ -205,21 +210,25 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Reads a request body of at most `limit` bytes. With `required`, the body must be declared
-/// JSON; without, an empty body with no `Content-Type` is accepted (and returned empty).
-pub async fn read_body(request: Request, limit: usize, required: bool) -> Result<Bytes, ApiError> {
-    let headers = request.headers();
-    let declared = headers
+/// The `Content-Type` a request declares (`?` when it is not text).
+fn declared_type(request: &Request) -> Option<String> {
+    request
+        .headers()
         .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap_or("?").to_owned());
-    let length = headers
+        .map(|v| v.to_str().unwrap_or("?").to_owned())
+}
+
+/// The body of a request, refused as soon as it exceeds `limit` bytes.
+async fn collect(request: Request, limit: usize) -> Result<Bytes, ApiError> {
+    let length = request
+        .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if length.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
-    let bytes = axum::body::to_bytes(request.into_body(), limit)
+    axum::body::to_bytes(request.into_body(), limit)
         .await
         .map_err(|e| {
             let mut source: Option<&(dyn std::error::Error + 'static)> = e.source();
@@ -230,7 +239,14 @@ pub async fn read_body(request: Request, limit: usize, required: bool) -> Result
                 source = s.source();
             }
             ApiError::bad_request("body", format!("cannot be read: {e}"))
-        })?;
+        })
+}
+
+/// Reads a request body of at most `limit` bytes. With `required`, the body must be declared
+/// JSON; without, an empty body with no `Content-Type` is accepted (and returned empty).
+pub async fn read_body(request: Request, limit: usize, required: bool) -> Result<Bytes, ApiError> {
+    let declared = declared_type(&request);
+    let bytes = collect(request, limit).await?;
     match declared.as_deref() {
         Some(ct) if is_json(ct) => Ok(bytes),
         None if !required && bytes.is_empty() => Ok(bytes),
@@ -243,6 +259,39 @@ pub async fn read_body(request: Request, limit: usize, required: bool) -> Result
             "Content-Type: missing; send application/json",
         )),
     }
+}
+
+/// Reads a file sent as the whole request body: at most `limit` bytes, not empty, declared as
+/// one of the `accepted` media types. The type is checked before anything is read.
+pub async fn read_file(
+    request: Request,
+    limit: usize,
+    accepted: &[&str],
+) -> Result<Bytes, ApiError> {
+    let expected = || accepted.join(", ");
+    match declared_type(&request) {
+        None => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("Content-Type: missing; send one of {}", expected()),
+            ));
+        }
+        Some(ct) if !accepted.contains(&media_type(&ct).as_str()) => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("Content-Type: expected one of {}, not {ct}", expected()),
+            ));
+        }
+        Some(_) => {}
+    }
+    let bytes = collect(request, limit).await?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "body",
+            "empty; send the file as the request body",
+        ));
+    }
+    Ok(bytes)
 }
 
 /// serde_json appends " at line L column C"; the field path says more.

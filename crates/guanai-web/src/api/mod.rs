@@ -59,6 +59,22 @@ fn endpoints() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             "/payments/runs/{run}/discard",
             post(payments::discard),
         ),
+        (
+            "post",
+            "/payments/runs/{run}/export",
+            post(payments::export),
+        ),
+        ("get", "/payments/runs/{run}/files", get(payments::files)),
+        (
+            "get",
+            "/payments/runs/{run}/files/{name}",
+            get(payments::download),
+        ),
+        (
+            "post",
+            "/payments/runs/{run}/results",
+            post(payments::results),
+        ),
         ("get", "/reports/statistics", get(reports::statistics)),
         ("get", "/reports/assessment", get(reports::assessment)),
     ]
@@ -137,6 +153,10 @@ async fn method_not_allowed() -> ApiError {
         payments::approve,
         payments::close,
         payments::discard,
+        payments::export,
+        payments::files,
+        payments::download,
+        payments::results,
         reports::statistics,
         reports::assessment,
     ),
@@ -145,7 +165,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "eval", description = "The eval contract (docs/eval-contract.md) over HTTP"),
         (name = "families", description = "Families in the token user's area"),
         (name = "visits", description = "Visits (走访, 二(一)): plans, records, overdue lists"),
-        (name = "payments", description = "Payment runs (社会化发放); changes by finance officers"),
+        (name = "payments", description = "Payment runs (社会化发放): changes, bank files and the bank's return file by finance officers"),
         (name = "reports", description = "Statistical tables and the county assessment (三(三)) of the token user's area"),
         (name = "meta", description = "This document"),
     )

@@ -1,20 +1,28 @@
 //! Payment runs through the API (社会化发放, 二(二)): list and read the runs in the token user's
-//! area; finance officers build, check, approve and close them. Every change goes through
-//! `scoped.archive_for_run` and acts as the token's user, so the library's four-eyes rule
-//! (approved by someone other than the builder) holds here as on the command line.
+//! area; finance officers build, check, approve, export (the bank files, which only they may
+//! list and download), apply the bank's return file to, and close them. Every change goes
+//! through `scoped.archive_for_run` and acts as the token's user, so the library's four-eyes
+//! rule (approved by someone other than the builder) holds here as on the command line; the
+//! bank files are written and read by the code the run's page uses (`crate::bank_files`).
 
 use axum::Json;
-use axum::extract::{Path, Request};
+use axum::extract::{Path, RawQuery, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use guanai_rules::{CountyCode, Month};
 use guanai_store::Archive;
-use guanai_store::pay::{BuildOptions, BuildOutcome, ProblemView, RunId, RunSummary};
+use guanai_store::pay::{
+    BuildOptions, BuildOutcome, PayError, ProblemView, RunId, RunStatus, RunSummary,
+};
 use guanai_store::scope::Scoped;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::error::{ApiError, ApiUser, ErrorBody, FieldError, decode, read_body};
+use super::error::{ApiError, ApiUser, ErrorBody, FieldError, decode, query, read_body, read_file};
+use crate::bank_files;
+use crate::pages::census::base_name;
+use crate::pages::payments::download_response;
+use crate::state::WebError;
 
 /// The largest payment request body.
 const PAY_BODY_LIMIT: usize = 16 * 1024;
@@ -374,13 +382,13 @@ pub struct DiscardRun {
     pub reason: String,
 }
 
-/// The run a finance officer acts on, and its scope: visible to the user (else "not found"),
-/// and the user a finance officer (else "forbidden").
-async fn run_to_change(user: &ApiUser, run: &str) -> Result<(RunId, String), ApiError> {
+/// The run a finance officer acts on: visible to the user (else "not found"), and the user a
+/// finance officer (else "forbidden").
+async fn run_to_change(user: &ApiUser, run: &str) -> Result<(RunId, RunSummary), ApiError> {
     let run = run_id(run)?;
     let summary = visible_run(user, &run).await?;
     require_pays(user)?;
-    Ok((run, summary.scope))
+    Ok((run, summary))
 }
 
 /// The archive for changing a run of `scope`, through the user's scope.
@@ -420,7 +428,7 @@ pub async fn check(
     Path(run): Path<String>,
     request: Request,
 ) -> Result<Json<RunDto>, ApiError> {
-    let (run, scope) = run_to_change(&user, &run).await?;
+    let (run, summary) = run_to_change(&user, &run).await?;
     let bytes = read_body(request, PAY_BODY_LIMIT, false).await?;
     let body: CheckRun = if bytes.is_empty() {
         CheckRun::default()
@@ -433,7 +441,7 @@ pub async fn check(
         .map(str::trim)
         .filter(|h| !h.is_empty());
     let scoped = user.scoped();
-    archive_for(&scoped, &scope, &run)?
+    archive_for(&scoped, &summary.scope, &run)?
         .check_run(&run, hold, &user.user.actor())
         .await?;
     changed(&user, &run).await
@@ -455,9 +463,9 @@ pub async fn check(
     security(("bearer" = []))
 )]
 pub async fn approve(user: ApiUser, Path(run): Path<String>) -> Result<Json<RunDto>, ApiError> {
-    let (run, scope) = run_to_change(&user, &run).await?;
+    let (run, summary) = run_to_change(&user, &run).await?;
     let scoped = user.scoped();
-    archive_for(&scoped, &scope, &run)?
+    archive_for(&scoped, &summary.scope, &run)?
         .approve_run(&run, &user.user.actor())
         .await?;
     changed(&user, &run).await
@@ -479,9 +487,9 @@ pub async fn approve(user: ApiUser, Path(run): Path<String>) -> Result<Json<RunD
     security(("bearer" = []))
 )]
 pub async fn close(user: ApiUser, Path(run): Path<String>) -> Result<Json<RunDto>, ApiError> {
-    let (run, scope) = run_to_change(&user, &run).await?;
+    let (run, summary) = run_to_change(&user, &run).await?;
     let scoped = user.scoped();
-    archive_for(&scoped, &scope, &run)?
+    archive_for(&scoped, &summary.scope, &run)?
         .close_run(&run, &user.user.actor())
         .await?;
     changed(&user, &run).await
@@ -510,7 +518,7 @@ pub async fn discard(
     Path(run): Path<String>,
     request: Request,
 ) -> Result<Json<RunDto>, ApiError> {
-    let (run, scope) = run_to_change(&user, &run).await?;
+    let (run, summary) = run_to_change(&user, &run).await?;
     let bytes = read_body(request, PAY_BODY_LIMIT, false).await?;
     let body: DiscardRun = decode(&bytes)?;
     if body.reason.trim().is_empty() {
@@ -520,8 +528,369 @@ pub async fn discard(
         }]));
     }
     let scoped = user.scoped();
-    archive_for(&scoped, &scope, &run)?
+    archive_for(&scoped, &summary.scope, &run)?
         .discard_run(&run, body.reason.trim(), &user.user.actor())
         .await?;
     changed(&user, &run).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bank: export and bank files, the bank's return file
+
+/// The largest bank return file (as the page's upload).
+const RETURN_FILE_LIMIT: usize = crate::BODY_LIMIT;
+
+/// The media types a bank return file may be sent as: CSV, XLSX or pain.002 XML (the library
+/// tells the format from the file itself and its name).
+const RETURN_FILE_TYPES: [&str; 5] = [
+    "application/octet-stream",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/xml",
+    "text/xml",
+];
+
+/// Exporting an approved run to the bank (报送银行).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRun {
+    /// 银行执行日期 / the date the bank is to pay on, YYYY-MM-DD (absent or empty: today,
+    /// Beijing time), as the run page's form.
+    #[schema(example = "2026-10-20")]
+    pub execution_date: Option<String>,
+}
+
+/// One bank file of an exported run (银行文件): per county and bank, a 代发 XLSX, a 代发 CSV and
+/// a pain.001 XML. It holds full ID numbers and accounts.
+#[derive(Serialize, ToSchema)]
+pub struct BankFileDto {
+    /// 文件名 / file name: `RUN-COUNTY-BANK.xlsx`, `.csv` or `.pain001.xml`.
+    #[schema(example = "202610-371321-1-371321-中国农业银行.csv")]
+    pub name: String,
+    /// 格式 / format: `xlsx` (代发 XLSX) | `csv` (代发 CSV, UTF-8 with a byte-order mark) |
+    /// `pain001` (ISO 20022 pain.001 XML).
+    pub format: String,
+    /// 县区代码 / the county whose transfers the file carries.
+    pub county_code: String,
+    /// 银行 / the bank (head office) the file goes to.
+    pub bank: String,
+    /// 文件大小 / size in bytes.
+    pub size_bytes: u64,
+    /// 下载地址 / where to download it (this API, with the same token).
+    pub url: String,
+}
+
+/// What an export did.
+#[derive(Serialize, ToSchema)]
+pub struct ExportResult {
+    /// The run, now `exported`.
+    pub run: RunDto,
+    /// 报送笔数 / transfers sent to the bank (held ones are not).
+    pub transfers: u64,
+    /// 报送金额 / their total, integer fen.
+    pub total_fen: i64,
+    /// 银行文件 / the files written.
+    pub files: Vec<BankFileDto>,
+}
+
+/// A transfer the bank returned (被退回): reversed into what is owed, so a later run pays it once
+/// the account is fixed.
+#[derive(Serialize, ToSchema)]
+pub struct ReturnedTransfer {
+    /// 转账序号 / the transfer's number in the run (the end of its 业务参考号).
+    pub transfer_no: i64,
+    pub family_id: String,
+    pub amount_fen: i64,
+    /// 退回原因 / the bank's reason.
+    pub reason: String,
+}
+
+/// What a bank return file did (银行回盘).
+#[derive(Serialize, ToSchema)]
+pub struct ResultsOutcome {
+    /// The run, `settled` once every transfer has a result.
+    pub run: RunDto,
+    /// 已到账 / transfers the bank paid.
+    pub paid: u64,
+    /// 到账金额 / their total, integer fen.
+    pub paid_total_fen: i64,
+    /// 被退回 / transfers the bank returned.
+    pub failed: Vec<ReturnedTransfer>,
+    /// 待回盘 / transfers of the run still waiting for a result.
+    pub waiting: i64,
+    /// 已全部回盘 / every transfer of the run has a result.
+    pub settled: bool,
+}
+
+/// The query of a return-file upload.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ResultsParams {
+    name: Option<String>,
+}
+
+/// A file name as one path segment of a URL (RFC 3986: everything but the unreserved
+/// characters percent-encoded, the Chinese bank name included).
+fn path_segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The bank files in an exported run's folder.
+fn bank_files_of(archive: &Archive, summary: &RunSummary) -> Result<Vec<BankFileDto>, ApiError> {
+    let run = &summary.run_id;
+    let Some(files) = bank_files::list(&bank_files::folder(archive, summary), run) else {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            format!(
+                "files: 服务器上找不到批次 {run} 的银行文件 / the bank files of payment run {run} are no longer on this server; ask the administrator"
+            ),
+        ));
+    };
+    Ok(files
+        .into_iter()
+        .map(|f| BankFileDto {
+            url: format!(
+                "{}/payments/runs/{run}/files/{}",
+                super::PREFIX,
+                path_segment(&f.name)
+            ),
+            format: f.format.as_str().to_owned(),
+            county_code: f.county,
+            bank: f.bank,
+            size_bytes: f.size,
+            name: f.name,
+        })
+        .collect())
+}
+
+/// Exports an approved run to the bank: writes its bank files (per county and bank: 代发 XLSX and
+/// CSV, pain.001 XML) and marks it exported, its transfers sent. A refused export writes
+/// nothing. As the run page's export.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payments/runs/{run}/export",
+    tag = "payments",
+    params(("run" = String, Path, description = "The run id")),
+    request_body(content = Option<ExportRun>, description = "Optional; the bank's execution date (default today)"),
+    responses(
+        (status = 200, description = "Exported: the run and its bank files", body = ExportResult),
+        (status = 400, description = "The county has no paying account, or a transfer cannot be sent", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a finance officer", body = ErrorBody),
+        (status = 404, description = "No such run in the user's area", body = ErrorBody),
+        (status = 409, description = "Not approved (already exported, or not yet approved)", body = ErrorBody),
+        (status = 422, description = "`execution_date` is not a date", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn export(
+    user: ApiUser,
+    Path(run): Path<String>,
+    request: Request,
+) -> Result<Json<ExportResult>, ApiError> {
+    let (run, summary) = run_to_change(&user, &run).await?;
+    let bytes = read_body(request, PAY_BODY_LIMIT, false).await?;
+    let body: ExportRun = if bytes.is_empty() {
+        ExportRun::default()
+    } else {
+        decode(&bytes)?
+    };
+    let date = match body.execution_date.as_deref().map(str::trim) {
+        None | Some("") => crate::pages::today(),
+        Some(text) => guanai_rules::parse_date(text).map_err(|e| {
+            ApiError::unprocessable(vec![FieldError {
+                field: "execution_date".into(),
+                message: e.to_string(),
+            }])
+        })?,
+    };
+    let scoped = user.scoped();
+    let archive = archive_for(&scoped, &summary.scope, &run)?;
+    let exported = bank_files::export(archive, &summary, date, &user.user.actor()).await?;
+    let summary = visible_run(&user, &run).await?;
+    let files = bank_files_of(archive, &summary)?;
+    Ok(Json(ExportResult {
+        run: summary.into(),
+        transfers: exported.count as u64,
+        total_fen: exported.total.get(),
+        files,
+    }))
+}
+
+/// The bank files of an exported run (finance officers of the run's area: the files hold full
+/// ID numbers and accounts, as on the run's page).
+#[utoipa::path(
+    get,
+    path = "/api/v1/payments/runs/{run}/files",
+    tag = "payments",
+    params(("run" = String, Path, description = "The run id")),
+    responses(
+        (status = 200, description = "The run's bank files, per county and bank", body = Vec<BankFileDto>),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a finance officer", body = ErrorBody),
+        (status = 404, description = "No such run in the user's area", body = ErrorBody),
+        (status = 409, description = "The run was never exported", body = ErrorBody),
+        (status = 410, description = "The files are no longer on the server", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn files(
+    user: ApiUser,
+    Path(run): Path<String>,
+) -> Result<Json<Vec<BankFileDto>>, ApiError> {
+    let (run, summary) = run_to_change(&user, &run).await?;
+    if !matches!(
+        summary.status,
+        RunStatus::Exported | RunStatus::Settled | RunStatus::Closed
+    ) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "status: payment run {run} is {}; bank files are written when it is exported",
+                summary.status.as_str()
+            ),
+        ));
+    }
+    let scoped = user.scoped();
+    let archive = archive_for(&scoped, &summary.scope, &run)?;
+    Ok(Json(bank_files_of(archive, &summary)?))
+}
+
+/// One bank file of a run, as a download (finance officers of the run's area); every download
+/// is written to the audit log, as on the run's page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/payments/runs/{run}/files/{name}",
+    tag = "payments",
+    params(
+        ("run" = String, Path, description = "The run id"),
+        ("name" = String, Path, description = "A file name from the run's file list"),
+    ),
+    responses(
+        (status = 200, description = "The file (`Content-Disposition: attachment`)", content(
+            ("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("application/xml"),
+        )),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a finance officer", body = ErrorBody),
+        (status = 404, description = "No such run in the user's area, or no such file of the run", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn download(
+    user: ApiUser,
+    Path((run, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (run, summary) = run_to_change(&user, &run).await?;
+    let scoped = user.scoped();
+    let archive = archive_for(&scoped, &summary.scope, &run)?;
+    match bank_files::read(archive, &summary, &name, &user.user.actor()).await {
+        Ok((format, bytes)) => Ok(download_response(format.content_type(), &name, bytes)),
+        Err(WebError::NotFound) => Err(ApiError::not_found(format!(
+            "name: {name} is not a bank file of payment run {run}"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Applies the bank's return file (银行回盘) to an exported run: paid transfers are settled,
+/// returned ones owed again. A file that does not match the run (a line that is not one of its
+/// transfers, a changed amount, name or account, a file already imported) changes nothing.
+/// The file is the request body; its name (whose ending tells CSV, XLSX or pain.002) is `name`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payments/runs/{run}/results",
+    tag = "payments",
+    params(
+        ("run" = String, Path, description = "The run id"),
+        ("name" = String, Query, description = "文件名 / the return file's name as the bank sent it, e.g. `回盘.csv`, `return.xlsx`, `pain002.xml`"),
+    ),
+    request_body(description = "The bank's return file, as sent (at most 64 MiB)", content(
+        ("application/octet-stream"),
+        ("text/csv"),
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("application/xml"),
+        ("text/xml"),
+    )),
+    responses(
+        (status = 200, description = "Applied: what was paid, returned, still waiting", body = ResultsOutcome),
+        (status = 400, description = "`name` missing, an empty body, or a file that cannot be read", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a finance officer", body = ErrorBody),
+        (status = 404, description = "No such run in the user's area", body = ErrorBody),
+        (status = 409, description = "Not exported, the file does not match the run, or it was already imported; nothing changed", body = ErrorBody),
+        (status = 413, description = "Larger than 64 MiB", body = ErrorBody),
+        (status = 415, description = "Not sent as a file type above", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn results(
+    user: ApiUser,
+    Path(run): Path<String>,
+    RawQuery(raw): RawQuery,
+    request: Request,
+) -> Result<Json<ResultsOutcome>, ApiError> {
+    let (run, summary) = run_to_change(&user, &run).await?;
+    let params: ResultsParams = query(raw.as_deref())?;
+    let name = params
+        .name
+        .as_deref()
+        .map(base_name)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "name",
+                "missing; give the return file's name, e.g. ?name=回盘.csv (its ending tells the format)",
+            )
+        })?;
+    let bytes = read_file(request, RETURN_FILE_LIMIT, &RETURN_FILE_TYPES).await?;
+    let scoped = user.scoped();
+    let report = archive_for(&scoped, &summary.scope, &run)?
+        .import_results(&run, &bytes, &name, &user.user.actor())
+        .await
+        .map_err(return_refused)?;
+    Ok(Json(ResultsOutcome {
+        run: visible_run(&user, &run).await?.into(),
+        paid: report.paid as u64,
+        paid_total_fen: report.paid_total.get(),
+        failed: report
+            .failed
+            .into_iter()
+            .map(
+                |(transfer_no, family_id, amount, reason)| ReturnedTransfer {
+                    transfer_no,
+                    family_id,
+                    amount_fen: amount.get(),
+                    reason,
+                },
+            )
+            .collect(),
+        waiting: report.waiting,
+        settled: report.settled,
+    }))
+}
+
+/// A return file the library refused: a file that does not match the run, was already
+/// imported or cannot be read names the body; other refusals as every payment refusal.
+fn return_refused(e: PayError) -> ApiError {
+    let about_the_file = matches!(
+        e,
+        PayError::ReturnMismatch { .. } | PayError::ReturnAgain { .. } | PayError::Bank(_)
+    );
+    let e = WebError::Pay(e);
+    let status = e.status();
+    if about_the_file && status.is_client_error() {
+        ApiError::new(status, format!("body: {e}"))
+    } else {
+        e.into()
+    }
 }

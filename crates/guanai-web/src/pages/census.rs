@@ -82,7 +82,7 @@ pub(crate) async fn read_upload_fields(
 }
 
 /// A file name as sent, without the folder some browsers include.
-fn base_name(name: &str) -> String {
+pub(crate) fn base_name(name: &str) -> String {
     let name = name.rsplit(['/', '\\']).next().unwrap_or(name).trim();
     name.chars().take(200).collect()
 }

@@ -6,7 +6,7 @@
 //! of the payment library is shown next to its button. Nothing here computes money, and the
 //! steps follow `guanai pay` (crates/guanai/src/pay_cmd.rs).
 
-use std::path::{Path as FsPath, PathBuf};
+use std::path::Path as FsPath;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query};
@@ -15,14 +15,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use guanai_bank::Payer;
 use guanai_pay::{LineKind, Nature};
 use guanai_rules::{CountyCode, Fen, Month};
+use guanai_store::Archive;
 use guanai_store::pay::{
     BuildOptions, BuildOutcome, PayError, ProblemView, ReturnReport, RunId, RunStatus, RunSummary,
 };
-use guanai_store::{Archive, Db};
 use serde::Deserialize;
 
 use super::census::read_upload;
 use super::{Chrome, area_name, beijing, render, this_month, today};
+use crate::bank_files;
 use crate::i18n::{Lang, Texts};
 use crate::state::{Post, Signed, WebError};
 
@@ -704,7 +705,7 @@ async fn run_page(
     );
     // The bank files hold full ID numbers and accounts: listed for finance officers only.
     let (files, files_missing) = match finance {
-        Some(archive) if exported => match bank_files(t, &bank_dir(archive, &s), run) {
+        Some(archive) if exported => match file_sets(t, &bank_files::folder(archive, &s), run) {
             Some(files) => (files, false),
             None => (Vec::new(), true),
         },
@@ -875,9 +876,8 @@ pub struct ExportForm {
 }
 
 /// `POST /payments/{run}/export`: writes the bank files of an approved run (per county and
-/// bank: 代发 XLSX and CSV, pain.001 XML) into the run's folder, and marks it exported. The
-/// files are written into a fresh folder that replaces the run's only when the export
-/// committed, so a refused export leaves nothing behind.
+/// bank: 代发 XLSX and CSV, pain.001 XML) into the run's folder, and marks it exported (see
+/// [`bank_files::export`]: a refused export leaves nothing behind).
 pub async fn export(Path(run): Path<String>, post: Post<ExportForm>) -> Result<Response, WebError> {
     let Post { signed, form } = post;
     let t = signed.t();
@@ -896,48 +896,10 @@ pub async fn export(Path(run): Path<String>, post: Post<ExportForm>) -> Result<R
             }
         },
     };
-    let target = bank_dir(archive, &summary);
-    let parent = target
-        .parent()
-        .map(FsPath::to_path_buf)
-        .unwrap_or_else(std::env::temp_dir);
-    private_dir(&parent)
-        .map_err(|e| WebError::Internal(format!("bank files folder {}: {e}", parent.display())))?;
-    let folder_error = |e: std::io::Error| {
-        WebError::Internal(format!("bank files folder {}: {e}", parent.display()))
-    };
-    let work = tempfile::Builder::new()
-        .prefix(".export-")
-        .tempdir_in(&parent)
-        .map_err(folder_error)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o700))
-            .map_err(folder_error)?;
-    }
-    match archive
-        .export_run(&run, work.path(), date, &signed.user.actor())
-        .await
-    {
-        Ok(_) => {
-            let written = work.keep();
-            // The run was approved until now: anything already at the target is stale.
-            if target.exists() {
-                let _ = std::fs::remove_dir_all(&target);
-            }
-            std::fs::rename(&written, &target).map_err(|e| {
-                WebError::Internal(format!(
-                    "bank files of {run} stay in {}: {e}",
-                    written.display()
-                ))
-            })?;
-            Ok(Redirect::to(&format!("/payments/{run}?done=export")).into_response())
-        }
-        Err(e) => {
-            drop(work);
-            refused(&signed, &run, "export", refusal(signed.lang, e)?).await
-        }
+    match bank_files::export(archive, &summary, date, &signed.user.actor()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/payments/{run}?done=export")).into_response()),
+        Err(WebError::Pay(e)) => refused(&signed, &run, "export", refusal(signed.lang, e)?).await,
+        Err(e) => Err(e),
     }
 }
 
@@ -980,114 +942,24 @@ pub async fn close(Path(run): Path<String>, post: Post<NoFields>) -> Result<Resp
 // ---------------------------------------------------------------------------------------------
 // Bank files
 
-/// Where a run's bank files are kept: a folder per run next to the SQLite archive (its data
-/// directory), or, for PostgreSQL, whose server keeps no files of ours, under the system's
-/// temporary directory. The folder's name carries the run's moment, so two archives never
-/// share one. Folders are created readable by the server's user only.
-fn bank_dir(archive: &Archive, run: &RunSummary) -> PathBuf {
-    let root = match archive.db() {
-        Db::Sqlite(pool) => pool
-            .connect_options()
-            .get_filename()
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(|p| p.join("bank-files")),
-        Db::Pg(_) => None,
-    };
-    root.unwrap_or_else(|| std::env::temp_dir().join("guanai-bank-files"))
-        .join(format!("{}-{}", run.run_id, run.known_at.as_microsecond()))
-}
-
-/// Creates a folder (and its parents) readable by the server's user only.
-fn private_dir(path: &FsPath) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(path)
-}
-
-/// The formats of a bank file, told by its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BankFormat {
-    Xlsx,
-    Csv,
-    Pain001,
-}
-
-impl BankFormat {
-    const ALL: [BankFormat; 3] = [BankFormat::Xlsx, BankFormat::Csv, BankFormat::Pain001];
-
-    fn suffix(self) -> &'static str {
-        match self {
-            BankFormat::Xlsx => ".xlsx",
-            BankFormat::Csv => ".csv",
-            BankFormat::Pain001 => ".pain001.xml",
+/// The bank files in a run's folder, grouped per county and bank; `None` when the folder is
+/// gone.
+fn file_sets(t: &'static Texts, dir: &FsPath, run: &RunId) -> Option<Vec<FileSet>> {
+    let mut sets: Vec<FileSet> = Vec::new();
+    for file in bank_files::list(dir, run)? {
+        let county = format!("{} {}", area_name(&file.county), file.county);
+        match sets.last_mut() {
+            Some(set) if set.county == county && set.bank == file.bank => {
+                set.files.push((file.format.label(t), file.name));
+            }
+            _ => sets.push(FileSet {
+                county,
+                bank: file.bank,
+                files: vec![(file.format.label(t), file.name)],
+            }),
         }
     }
-
-    fn label(self, t: &'static Texts) -> &'static str {
-        match self {
-            BankFormat::Xlsx => t.format_xlsx,
-            BankFormat::Csv => t.format_csv,
-            BankFormat::Pain001 => t.format_pain001,
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            BankFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            // The CSV is UTF-8 with a byte-order mark (for Excel).
-            BankFormat::Csv => "text/csv; charset=utf-8",
-            BankFormat::Pain001 => "application/xml; charset=utf-8",
-        }
-    }
-
-    /// The format and the stem (`COUNTY-BANK`) of a bank file of `run`.
-    fn of<'n>(run: &RunId, name: &'n str) -> Option<(BankFormat, &'n str)> {
-        let rest = name.strip_prefix(run.as_str())?.strip_prefix('-')?;
-        if rest.contains(['/', '\\']) || rest.starts_with('.') {
-            return None;
-        }
-        BankFormat::ALL
-            .into_iter()
-            .find_map(|f| rest.strip_suffix(f.suffix()).map(|stem| (f, stem)))
-            .filter(|(_, stem)| !stem.is_empty())
-    }
-}
-
-/// The bank files in a run's folder, per county and bank; `None` when the folder is gone.
-fn bank_files(t: &'static Texts, dir: &FsPath, run: &RunId) -> Option<Vec<FileSet>> {
-    let entries = std::fs::read_dir(dir).ok()?;
-    let mut names: Vec<(String, BankFormat, String)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter_map(|name| {
-            BankFormat::of(run, &name).map(|(f, stem)| (stem.to_owned(), f, name.clone()))
-        })
-        .collect();
-    names.sort_by(|a, b| (&a.0, a.1 as u8).cmp(&(&b.0, b.1 as u8)));
-    let mut sets: Vec<(String, FileSet)> = Vec::new();
-    for (stem, format, name) in names {
-        if sets.last().is_none_or(|(s, _)| *s != stem) {
-            let (county, bank) = stem.split_once('-').unwrap_or((stem.as_str(), ""));
-            sets.push((
-                stem.clone(),
-                FileSet {
-                    county: format!("{} {county}", area_name(county)),
-                    bank: bank.to_owned(),
-                    files: Vec::new(),
-                },
-            ));
-        }
-        if let Some((_, set)) = sets.last_mut() {
-            set.files.push((format.label(t), name));
-        }
-    }
-    Some(sets.into_iter().map(|(_, set)| set).collect())
+    Some(sets)
 }
 
 /// A `Content-Disposition` for a download: an ASCII name for old clients and the real
@@ -1137,50 +1009,14 @@ pub async fn download(
     Path((run, name)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let scoped = signed.scoped();
-    let (run, summary, archive) = acting_on(&signed, &scoped, &run).await?;
-    let Some((format, _)) = BankFormat::of(&run, &name) else {
-        return Err(WebError::NotFound);
-    };
-    let path = bank_dir(archive, &summary).join(&name);
-    let read = tokio::task::spawn_blocking(move || std::fs::read(path))
-        .await
-        .map_err(|e| WebError::Internal(format!("reading a bank file: {e}")))?;
-    let bytes = match read {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(WebError::NotFound),
-        Err(e) => return Err(WebError::Internal(format!("bank file {name}: {e}"))),
-    };
-    archive
-        .audit(&signed.user.actor(), "pay.download", run.as_str(), &name)
-        .await?;
+    let (_, summary, archive) = acting_on(&signed, &scoped, &run).await?;
+    let (format, bytes) = bank_files::read(archive, &summary, &name, &signed.user.actor()).await?;
     Ok(download_response(format.content_type(), &name, bytes))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_bank_file_name_must_belong_to_the_run_and_stay_in_its_folder() {
-        let run = RunId::parse("202610-371321-1").expect("run");
-        assert_eq!(
-            BankFormat::of(&run, "202610-371321-1-371321-农村商业银行.pain001.xml"),
-            Some((BankFormat::Pain001, "371321-农村商业银行"))
-        );
-        assert_eq!(
-            BankFormat::of(&run, "202610-371321-1-371321-中国银行.csv").map(|f| f.0),
-            Some(BankFormat::Csv)
-        );
-        for bad in [
-            "202610-371321-2-371321-中国银行.csv",
-            "202610-371321-1-../../etc/passwd.csv",
-            "202610-371321-1-.hidden.csv",
-            "202610-371321-1-371321-中国银行.txt",
-            "202610-371321-1-.csv",
-        ] {
-            assert_eq!(BankFormat::of(&run, bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn a_chinese_file_name_is_sent_in_both_forms() {

@@ -496,3 +496,17 @@ pub async fn applicant(w: &World, no: &str, mother_name: &str, seq: u16) -> (Fam
         .expect("application");
     (family, application)
 }
+
+/// The bank's answer to an exported 代发 CSV file: every transfer paid (as
+/// crates/guanai/tests/pay_cli.rs). Columns of the CSV: 序号, 业务参考号, 户名, 账号, 开户行,
+/// 金额(元), …; its last row is the 合计 (total).
+pub fn all_paid(csv: &str) -> String {
+    let mut text = String::from("业务参考号,户名,账号,金额(元),状态,失败原因\n");
+    for line in csv.trim_start_matches('\u{feff}').lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        if c[0] != "合计" {
+            text.push_str(&format!("{},{},{},{},成功,\n", c[1], c[2], c[3], c[5]));
+        }
+    }
+    text
+}
