@@ -127,6 +127,29 @@ impl Role {
         )
     }
 
+    /// Lists the documents on a family's file (材料: kind, title, file name, size, who uploaded
+    /// them; never the content): the roles that read the whole file, inspectors included.
+    /// Volunteers and counsellors see only what their visits and sessions need, and
+    /// administrators no family data.
+    pub fn sees_documents(self) -> bool {
+        self.sees_families() && !self.works_by_assignment()
+    }
+
+    /// Opens a document's content — a death or disability certificate, an invoice, a bank card
+    /// is as private as an ID number — so exactly the roles that may unmask one
+    /// ([`Role::can_reveal`]: caseworkers, and finance officers, whose payments the invoices
+    /// and bank cards support), for a stated reason, audited. Inspectors read masked and so
+    /// see the list only.
+    pub fn opens_documents(self) -> bool {
+        self.can_reveal()
+    }
+
+    /// Attaches documents to a family's file and withdraws mistaken ones: the caseworkers who
+    /// record its facts ([`Role::can_record`]), in their own area.
+    pub fn attaches_documents(self) -> bool {
+        self.can_record()
+    }
+
     /// Builds, checks, approves and exports payment runs and imports bank results.
     pub fn can_pay(self) -> bool {
         matches!(self, Role::Finance)

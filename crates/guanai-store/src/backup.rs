@@ -159,16 +159,18 @@ type FactRow = (
 
 /// Writes every row to `out` from one consistent snapshot; returns the number of rows.
 pub async fn backup(archive: &Archive, out: &mut dyn Write) -> Result<u64, StoreError> {
-    // The format covers the archive, not yet the payment side: refuse rather than write a backup
-    // that silently lacks the ledger.
-    let (runs, claims): (i64, i64) = on_db!(archive.db(), pool => {
-        sqlx::query_as("SELECT (SELECT COUNT(*) FROM pay_run), (SELECT COUNT(*) FROM claim)")
-            .fetch_one(pool)
-            .await?
+    // The format covers the archive, not yet the payment side nor the documents on family files:
+    // refuse rather than write a backup that silently lacks the ledger or the evidence.
+    let (runs, claims, documents): (i64, i64, i64) = on_db!(archive.db(), pool => {
+        sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM pay_run), (SELECT COUNT(*) FROM claim), (SELECT COUNT(*) FROM family_document)",
+        )
+        .fetch_one(pool)
+        .await?
     });
-    if runs > 0 || claims > 0 {
+    if runs > 0 || claims > 0 || documents > 0 {
         return Err(StoreError::Backup(format!(
-            "this archive has {runs} payment run(s) and {claims} claim(s), which this backup format does not carry yet; \
+            "this archive has {runs} payment run(s), {claims} claim(s) and {documents} document(s), which this backup format does not carry yet; \
              back the database up with its own tools instead (SQLite: sqlite3 guanai.db \".backup FILE\"; PostgreSQL: pg_dump)"
         )));
     }

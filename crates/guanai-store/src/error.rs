@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::model::{FactId, FamilyId};
+use crate::model::{DocumentId, FactId, FamilyId};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -18,6 +18,8 @@ pub enum StoreError {
     FamilyNotFound(String),
     #[error("fact {0} not found in family {1}")]
     FactNotFound(FactId, FamilyId),
+    #[error("document {0} not found in family {1}")]
+    DocumentNotFound(DocumentId, FamilyId),
     #[error(
         "family {family} was changed by someone else (version {found}, you had {expected}): reload it and apply your change again"
     )]

@@ -16,6 +16,7 @@ mod checks;
 pub mod complaints;
 pub mod contacts;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod exits;
 pub mod file;
@@ -38,6 +39,6 @@ pub use db::Db;
 pub use error::StoreError;
 pub use file::{FamilyFile, FileError};
 pub use model::{
-    Actor, FactId, FactRecord, FactValue, FamilyId, NewFact, NewFamily, NewPerson, PersonId,
-    Relation,
+    Actor, DocumentId, FactId, FactRecord, FactValue, FamilyId, NewFact, NewFamily, NewPerson,
+    PersonId, Relation,
 };

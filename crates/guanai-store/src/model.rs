@@ -68,6 +68,11 @@ id_type!(
     FactId,
     "X"
 );
+id_type!(
+    /// A document's id on a family's file (材料, `crate::documents`).
+    DocumentId,
+    "D"
+);
 
 pub use guanai_rules::Relation;
 

@@ -1,11 +1,13 @@
 //! Key rotation (`guanai key rotate`): every sealed value not made with the active key is
 //! re-encrypted, and every blind index recomputed, in batches of one transaction each. Values
 //! under old and new keys can both be read at any moment, so a rotation killed half-way is
-//! finished by running it again. The last transaction re-encrypts the contact phones and the
-//! sealed values of proposed changes, and appends the rotation's one audit entry (`key.rotate`,
-//! with the counts).
+//! finished by running it again. Documents on family files (content and label) are re-encrypted
+//! one per transaction (each may be ten megabytes). The last transaction re-encrypts the contact
+//! phones and the sealed values of proposed changes, and appends the rotation's one audit entry
+//! (`key.rotate`, with the counts).
 
 use crate::archive::{Archive, ID_NUMBER_DOMAIN, fact_aad};
+use crate::documents::document_aad;
 use crate::error::StoreError;
 use crate::model::{Actor, FactValue};
 use crate::on_db;
@@ -20,6 +22,7 @@ type SealedRow = (String, Option<String>, String, String, Vec<u8>);
 pub struct Rotation {
     pub facts: u64,
     pub contacts: u64,
+    pub documents: u64,
 }
 
 /// Re-encrypts everything not yet under the active key, and audits it as done by `actor`.
@@ -86,6 +89,49 @@ pub async fn reencrypt(archive: &Archive, actor: &Actor) -> Result<Rotation, Sto
         });
         done.facts += updates.len() as u64;
     }
+    // Documents, one at a time: the ids of a batch first, then each document read, resealed
+    // and written in its own transaction.
+    loop {
+        let batch: Vec<(String, String)> = on_db!(archive.db(), pool => {
+            sqlx::query_as(
+                "SELECT document_id, family_id FROM family_document WHERE key_id <> $1 ORDER BY document_id LIMIT $2",
+            )
+            .bind(active)
+            .bind(BATCH)
+            .fetch_all(pool)
+            .await?
+        });
+        if batch.is_empty() {
+            break;
+        }
+        for (document_id, family_id) in batch {
+            let label_aad = document_aad(&document_id, &family_id, "label");
+            let content_aad = document_aad(&document_id, &family_id, "content");
+            on_db!(archive.db(), pool => {
+                let mut tx = pool.begin_with(archive.db().begin_write()).await?;
+                let sealed: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+                    "SELECT label, content FROM family_document WHERE document_id = $1 AND key_id <> $2",
+                )
+                .bind(&document_id)
+                .bind(active)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((label, content)) = sealed {
+                    let label = keys.encrypt(&keys.decrypt(&label, &label_aad)?, &label_aad);
+                    let content = keys.encrypt(&keys.decrypt(&content, &content_aad)?, &content_aad);
+                    sqlx::query("UPDATE family_document SET label = $1, content = $2, key_id = $3 WHERE document_id = $4")
+                        .bind(&label)
+                        .bind(&content)
+                        .bind(active)
+                        .bind(&document_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    done.documents += 1;
+                }
+                tx.commit().await?;
+            });
+        }
+    }
     // Contact phones (a few per area), with the audit entry, in one transaction.
     let contacts: Vec<(String, Vec<u8>)> = on_db!(archive.db(), pool => {
         sqlx::query_as("SELECT contact_id, phone FROM area_contact WHERE phone IS NOT NULL").fetch_all(pool).await?
@@ -113,12 +159,14 @@ pub async fn reencrypt(archive: &Archive, actor: &Actor) -> Result<Rotation, Sto
     }
     let target = format!("key {}", keys.active_id());
     let reason = format!(
-        "{}: 重新加密 {} 条事实、{} 个联系人电话 / {} facts and {} contact phones re-encrypted",
+        "{}: 重新加密 {} 条事实、{} 个联系人电话、{} 份材料 / {} facts, {} contact phones and {} documents re-encrypted",
         keys.active_algorithm().as_str(),
         done.facts,
         done.contacts,
+        done.documents,
         done.facts,
-        done.contacts
+        done.contacts,
+        done.documents
     );
     on_db!(archive.db(), pool => {
         let mut tx = pool.begin_with(archive.db().begin_write()).await?;

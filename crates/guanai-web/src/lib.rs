@@ -44,6 +44,10 @@ pub fn router(state: AppState) -> Router {
         .route("/families/{id}/withdraw", post(families::withdraw))
         .route("/families/{id}/changes/{change}", post(pages::changes::decide))
         .route("/families/{id}/reveal", post(families::reveal))
+        // The file is read only up to the document limit; the rest of a larger one is left.
+        .route("/families/{id}/documents", post(pages::documents::upload).layer(DefaultBodyLimit::max(BODY_LIMIT)))
+        .route("/families/{id}/documents/{doc}/open", post(pages::documents::open))
+        .route("/families/{id}/documents/{doc}/withdraw", post(pages::documents::withdraw))
         .route("/families/{id}/visits", post(visits::record))
         .route("/families/{id}/visits/{visit}/withdraw", post(visits::withdraw))
         .route("/families/{id}/visits/{visit}/follow-up", post(visits::follow_up))

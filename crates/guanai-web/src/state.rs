@@ -304,7 +304,9 @@ impl IntoResponse for WebError {
 
 fn store_status(e: &StoreError) -> StatusCode {
     match e {
-        StoreError::FamilyNotFound(_) | StoreError::FactNotFound(..) => StatusCode::NOT_FOUND,
+        StoreError::FamilyNotFound(_)
+        | StoreError::FactNotFound(..)
+        | StoreError::DocumentNotFound(..) => StatusCode::NOT_FOUND,
         StoreError::Forbidden(_) => StatusCode::FORBIDDEN,
         StoreError::Invalid { .. } => StatusCode::BAD_REQUEST,
         StoreError::Conflict { .. } => StatusCode::CONFLICT,

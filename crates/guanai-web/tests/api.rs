@@ -23,6 +23,7 @@ struct Reply {
     status: StatusCode,
     headers: HeaderMap,
     text: String,
+    bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -95,6 +96,7 @@ async fn send(
         status,
         headers,
         text: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 
@@ -228,7 +230,8 @@ async fn openapi_document_is_3_1_and_lists_every_endpoint_served() {
             &path
                 .replace("{id}", "F0")
                 .replace("{run}", "x")
-                .replace("{name}", "f"),
+                .replace("{name}", "f")
+                .replace("{doc}", "D0"),
             None,
             None,
         )
@@ -256,6 +259,7 @@ async fn openapi_document_is_3_1_and_lists_every_endpoint_served() {
     for schema in [
         "RunDto",
         "FamilyDto",
+        "DocumentDto",
         "RecordFact",
         "ErrorBody",
         "EvalOutput",
@@ -1584,5 +1588,216 @@ async fn a_return_file_that_does_not_match_the_run_is_refused_naming_the_problem
         r.text
     );
     assert_eq!(run_now().await, settled, "nothing changed");
+    w.cleanup().await;
+}
+
+/// A request with a raw body of any type (a document's bytes); the reply's status, headers and
+/// bytes.
+async fn send_raw(
+    w: &World,
+    method: &str,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let r = send(
+        &w.router,
+        method,
+        path,
+        Some(token),
+        Some((content_type, &body)),
+    )
+    .await;
+    (r.status, r.headers, r.bytes)
+}
+
+fn error_of(bytes: &[u8]) -> String {
+    let v: Value = serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)));
+    v["error"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn documents_are_attached_listed_and_opened_for_a_reason_within_the_scope() {
+    let w = support::sqlite().await;
+    let village = token(&w, "village").await;
+    let family = w.family_a.to_string();
+    let list = format!("/api/v1/families/{family}/documents");
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec();
+    let add = |query: &[(&str, &str)]| {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        format!("{list}?{q}")
+    };
+    let attach = add(&[
+        ("kind", "death_certificate"),
+        ("title", "李明死亡证明"),
+        ("name", "死亡证明.pdf"),
+    ]);
+
+    // Refusals name the parameter or the field.
+    let (status, _, body) = send_raw(
+        &w,
+        "POST",
+        &add(&[]),
+        &village,
+        "application/pdf",
+        pdf.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error_of(&body).starts_with("kind:"), "{}", error_of(&body));
+    let (status, _, body) = send_raw(
+        &w,
+        "POST",
+        &attach,
+        &village,
+        "application/pdf",
+        b"plain text that claims to be a PDF".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_of(&body).starts_with("file:"), "{}", error_of(&body));
+    let mut big = b"%PDF-1.4\n".to_vec();
+    big.resize(guanai_store::documents::MAX_DOCUMENT_BYTES + 1, b' ');
+    let (status, _, body) = send_raw(&w, "POST", &attach, &village, "application/pdf", big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(error_of(&body).starts_with("file:"), "{}", error_of(&body));
+    // Other roles and areas.
+    let county_b = token(&w, "county_b").await;
+    let (status, _, _) = send_raw(
+        &w,
+        "POST",
+        &attach,
+        &county_b,
+        "application/pdf",
+        pdf.clone(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another county's family does not exist for them"
+    );
+    let inspector = token(&w, "inspector").await;
+    let (status, _, _) = send_raw(
+        &w,
+        "POST",
+        &attach,
+        &inspector,
+        "application/pdf",
+        pdf.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, headers, body) = send_raw(
+        &w,
+        "POST",
+        &attach,
+        &village,
+        "application/octet-stream",
+        pdf.clone(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let added: Value = serde_json::from_slice(&body).expect("json");
+    let doc = added["document_id"].as_str().expect("id").to_owned();
+    assert_eq!(added["kind"], "death_certificate");
+    assert_eq!(added["content_type"], "application/pdf");
+    assert_eq!(added["file_name"], "死亡证明.pdf");
+    assert_eq!(added["size_bytes"], pdf.len() as i64);
+    assert_eq!(added["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(
+        headers.get(header::LOCATION).and_then(|v| v.to_str().ok()),
+        Some(format!("{list}/{doc}").as_str())
+    );
+
+    // The list: metadata only, in scope, for the roles that read the file.
+    let r = get(&w, &list, Some(&village)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let docs = r.json()["documents"].clone();
+    assert_eq!(docs.as_array().map(Vec::len), Some(1));
+    assert_eq!(docs[0]["title"], "李明死亡证明");
+    assert!(docs[0].get("content").is_none());
+    assert_eq!(
+        get(&w, &list, Some(&inspector)).await.status,
+        StatusCode::OK
+    );
+    let r = get(&w, &list, Some(&county_b)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let volunteer = token(&w, "volunteer").await;
+    assert_eq!(
+        get(&w, &list, Some(&volunteer)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = get(&w, &format!("{list}?withdrawn=maybe"), Some(&village)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.error().starts_with("withdrawn:"));
+
+    // The content: for a reason, audited, in scope, not for inspectors.
+    let content = format!("{list}/{doc}");
+    let r = get(&w, &content, Some(&village)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.error().starts_with("reason:"), "{}", r.text);
+    let with_reason =
+        format!("{content}?reason=%E6%A0%B8%E5%AF%B9%E6%AD%BB%E4%BA%A1%E6%97%A5%E6%9C%9F");
+    assert_eq!(
+        get(&w, &with_reason, Some(&county_b)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&w, &with_reason, Some(&inspector)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = get(&w, &format!("{list}/D0?reason=x1"), Some(&village)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        w.archive
+            .audit_log()
+            .await
+            .expect("audit")
+            .iter()
+            .all(|e| e.2 != "document.open"),
+        "nothing opened yet"
+    );
+    let (status, headers, body) = send_raw(
+        &w,
+        "GET",
+        &with_reason,
+        &village,
+        "application/json",
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, pdf, "the same bytes");
+    let h = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(h(header::CONTENT_TYPE), "application/pdf");
+    assert!(h(header::CONTENT_DISPOSITION).starts_with("attachment;"));
+    assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+    let log = w.archive.audit_log().await.expect("audit");
+    let entry = log
+        .iter()
+        .find(|e| e.2 == "document.open")
+        .expect("an opening");
+    assert!(
+        entry.1.starts_with("village") && entry.3.contains(&doc),
+        "{entry:?}"
+    );
+    assert_eq!(entry.4, "核对死亡日期");
     w.cleanup().await;
 }

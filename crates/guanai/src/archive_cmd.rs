@@ -1325,12 +1325,14 @@ pub fn key_cmd(archive: &ArchiveArgs, command: KeyCommand) -> Result<ExitCode> {
         let done = guanai_store::rotate::reencrypt(&store, &archive.actor()).await?;
         store.db().close().await;
         println!(
-            "新密钥 {new_id}（{}）已启用；重新加密 {} 条事实、{} 个联系人电话 / key {new_id} active; {} facts and {} contact phones re-encrypted",
+            "新密钥 {new_id}（{}）已启用；重新加密 {} 条事实、{} 个联系人电话、{} 份材料 / key {new_id} active; {} facts, {} contact phones and {} documents re-encrypted",
             algorithm.as_str(),
             done.facts,
             done.contacts,
+            done.documents,
             done.facts,
-            done.contacts
+            done.contacts,
+            done.documents
         );
         Ok(ExitCode::SUCCESS)
     })

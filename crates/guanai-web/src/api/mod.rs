@@ -1,10 +1,11 @@
-//! The JSON API under `/api/v1` (issue 5): the eval contract, families, visits (二(一)),
-//! payment runs and reports (issue 7) for other systems. A request carries
+//! The JSON API under `/api/v1` (issue 5): the eval contract, families, their documents (材料),
+//! visits (二(一)), payment runs and reports (issue 7) for other systems. A request carries
 //! `Authorization: Bearer <token>` (an API token of a user; no cookies, so no CSRF token) and
 //! sees exactly what that user sees on the pages, through the same scope; private values leave
 //! masked. Every error is JSON naming the field and the problem. `GET /api/v1/openapi.json`
 //! describes every endpoint (OpenAPI 3.1).
 
+mod documents;
 mod error;
 mod eval;
 mod families;
@@ -41,6 +42,13 @@ fn endpoints() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("get", "/families/{id}", get(families::family)),
         ("post", "/families/{id}/facts", post(families::record_fact)),
         ("post", "/families/{id}/reveal", post(families::reveal)),
+        ("get", "/families/{id}/documents", get(documents::list)),
+        ("post", "/families/{id}/documents", post(documents::add)),
+        (
+            "get",
+            "/families/{id}/documents/{doc}",
+            get(documents::open),
+        ),
         ("get", "/families/{id}/visits", get(visits::family_visits)),
         ("post", "/families/{id}/visits", post(visits::record_visit)),
         ("get", "/visits/overdue", get(visits::overdue)),
@@ -132,7 +140,7 @@ async fn method_not_allowed() -> ApiError {
 #[openapi(
     info(
         title = "Guanai API",
-        description = "临沂市计划生育特殊困难家庭扶助关怀 (临政办发〔2014〕42号): the eval contract, families, visits (二(一)), payment runs and reports (三(三)). \
+        description = "临沂市计划生育特殊困难家庭扶助关怀 (临政办发〔2014〕42号): the eval contract, families and their documents, visits (二(一)), payment runs and reports (三(三)). \
             Amounts are integer fen. Authenticate with `Authorization: Bearer <token>`; a family or run outside the \
             token user's area is 404. Errors are `{\"error\": \"field: problem\"}`."
     ),
@@ -143,6 +151,9 @@ async fn method_not_allowed() -> ApiError {
         families::reveal,
         families::family,
         families::record_fact,
+        documents::list,
+        documents::add,
+        documents::open,
         visits::family_visits,
         visits::record_visit,
         visits::overdue,
@@ -164,6 +175,7 @@ async fn method_not_allowed() -> ApiError {
     tags(
         (name = "eval", description = "The eval contract (docs/eval-contract.md) over HTTP"),
         (name = "families", description = "Families in the token user's area"),
+        (name = "documents", description = "Documents on a family's file (材料): listed by the roles that read the file, opened for an audited reason, attached by caseworkers"),
         (name = "visits", description = "Visits (走访, 二(一)): plans, records, overdue lists"),
         (name = "payments", description = "Payment runs (社会化发放): changes, bank files and the bank's return file by finance officers"),
         (name = "reports", description = "Statistical tables and the county assessment (三(三)) of the token user's area"),

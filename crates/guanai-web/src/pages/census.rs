@@ -44,7 +44,19 @@ pub(crate) async fn read_upload(
 pub(crate) async fn read_upload_fields(
     signed: &Signed,
     headers: &HeaderMap,
+    multipart: Multipart,
+) -> Result<(Option<(String, Vec<u8>)>, Vec<(String, String)>), WebError> {
+    read_upload_within(signed, headers, multipart, usize::MAX).await
+}
+
+/// [`read_upload_fields`] for a file of at most `limit` bytes: a larger file is read only to
+/// `limit + 1` bytes (so the caller refuses it by its size, naming the field, without holding
+/// the rest) and ends the form — fields after it are not read.
+pub(crate) async fn read_upload_within(
+    signed: &Signed,
+    headers: &HeaderMap,
     mut multipart: Multipart,
+    limit: usize,
 ) -> Result<(Option<(String, Vec<u8>)>, Vec<(String, String)>), WebError> {
     check_same_origin(headers)?;
     let failed = |_| WebError::BadRequest(format!("{} / {}", ZH.upload_failed, EN.upload_failed));
@@ -61,9 +73,22 @@ pub(crate) async fn read_upload_fields(
             }
             "file" if verified => {
                 let file_name = field.file_name().map(base_name).unwrap_or_default();
-                let bytes = field.bytes().await.map_err(failed)?;
+                let mut field = field;
+                let mut bytes = Vec::new();
+                let cap = limit.saturating_add(1);
+                while let Some(chunk) = field.chunk().await.map_err(failed)? {
+                    let room = cap - bytes.len();
+                    bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    if bytes.len() >= cap {
+                        break;
+                    }
+                }
+                let over = bytes.len() > limit;
                 if !file_name.is_empty() && !bytes.is_empty() {
-                    file = Some((file_name, bytes.to_vec()));
+                    file = Some((file_name, bytes));
+                }
+                if over {
+                    break;
                 }
             }
             "file" => return Err(WebError::Csrf),

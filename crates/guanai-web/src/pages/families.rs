@@ -1,8 +1,9 @@
 //! Families: search (name, area, census number, exact ID number), the family file (members,
 //! the records timeline, this month's entitlements with the clause-citing explanation,
-//! payments and ledger, contacts, visits — the section is [`super::visits`]), recording a change
-//! or a correction (after which the family's visits are re-planned), revealing a masked value
-//! for a stated reason, and break-the-glass access to a family outside the user's area.
+//! payments and ledger, contacts, visits — the section is [`super::visits`] — and documents,
+//! [`super::documents`]), recording a change or a correction (after which the family's visits
+//! are re-planned), revealing a masked value for a stated reason, and break-the-glass access to
+//! a family outside the user's area.
 
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -237,6 +238,9 @@ pub(crate) struct FamilyPage {
     pub(crate) casework: super::cases::CaseworkSection,
     /// Changes awaiting approval and decided (issue 6; `family_changes.html`).
     pub(crate) changes: super::changes::ChangesSection,
+    /// The documents on file (材料; `family_documents.html`; not for volunteers and
+    /// counsellors).
+    pub(crate) documents: Option<super::documents::DocumentSection>,
 }
 
 impl FamilyPage {
@@ -391,6 +395,7 @@ pub(crate) async fn family_page(
             .await?;
     let casework = super::cases::section(signed, family, visibility).await?;
     let changes = super::changes::section(signed, family, visibility).await?;
+    let documents = super::documents::section(signed, family, visibility).await?;
     let path = format!("/families/{family}");
     Ok(FamilyPage {
         c: Chrome::new(signed, "families", &path).with_flash(flash),
@@ -423,6 +428,7 @@ pub(crate) async fn family_page(
         network,
         casework,
         changes,
+        documents,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod complaints;
 pub mod confirm;
 pub mod contacts;
 pub mod dashboard;
+pub mod documents;
 pub mod families;
 pub mod network;
 pub mod payments;
