@@ -115,6 +115,9 @@ async fn open_sqlite(path: &Path) -> Result<SqlitePool, StoreError> {
         .pragma("cache_size", "-32768");
     SqlitePoolOptions::new()
         .max_connections(4)
+        // The database is in this process: a connection taken from the pool needs no ping
+        // (each is a round trip to the connection's thread, as costly as a small query).
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|source| StoreError::Open { target, source })

@@ -172,7 +172,7 @@ pub fn service_label(lang: Lang, s: ServiceKind) -> &'static str {
         ),
         ServiceKind::WubaoInclusion => lang.pick("纳入五保 (二(四))", "wubao inclusion (二(四))"),
         ServiceKind::HousingPriority => {
-            lang.pick("保障性住房优先 (二(四))", "housing priority (二(四))")
+            lang.pick("保障性住房优先 (二(五))", "housing priority (二(五))")
         }
         ServiceKind::FuneralReimbursement => {
             lang.pick("丧葬费报销 (二(五))", "funeral reimbursement (二(五))")
@@ -207,4 +207,23 @@ pub fn today() -> jiff::civil::Date {
 /// This month in Beijing.
 pub fn this_month() -> guanai_rules::Month {
     guanai_rules::Month::of(today())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_label_cites_the_clause_the_rules_give() {
+        for kind in ServiceKind::ALL {
+            for lang in [Lang::Zh, Lang::En] {
+                let label = service_label(lang, kind);
+                assert!(
+                    label.ends_with(&format!("({})", kind.clause())),
+                    "{label} should cite {}",
+                    kind.clause()
+                );
+            }
+        }
+    }
 }

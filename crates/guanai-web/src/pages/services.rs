@@ -1,7 +1,7 @@
 //! The service checklist on the family file (spec §6, issue 6): for this month, each parent's
 //! entitled services — medical relief and the insurance contribution (二(三)), the 低保 uplift,
-//! nursing-home priority and half fees, 五保, housing priority (二(四)), funeral reimbursement
-//! (二(五)) — with where each stands (未办理 / 已告知 / 办理中 / 已落实 / 本人放弃), and a form
+//! nursing-home priority and half fees, 五保 (二(四)), housing priority and funeral
+//! reimbursement (二(五)) — with where each stands (未办理 / 已告知 / 办理中 / 已落实 / 本人放弃), and a form
 //! per service for caseworkers of the area; services no longer entitled but with a recorded
 //! status stay on the list, marked. The section also lists the complaints about the family
 //! (see [`super::complaints`]). Volunteers and counsellors do not see it: it names health and
