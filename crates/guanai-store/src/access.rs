@@ -505,6 +505,26 @@ impl Archive {
         rows.into_iter().map(user_of).collect()
     }
 
+    /// The active volunteers and counsellors whose area holds a village (its county, township or
+    /// itself, or the city), by login: the people who can be paired with a family living there,
+    /// read without loading every user of the city.
+    pub async fn helpers_covering(&self, village: &str) -> Result<Vec<User>, StoreError> {
+        let (county, town) = (village.get(..6), village.get(..9));
+        let rows: Vec<UserRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM app_user u WHERE u.role IN ('volunteer', 'counsellor') AND u.active \
+                 AND u.area_code IN ($1, $2, $3, $4) ORDER BY u.login"
+            )))
+            .bind(CITY_CODE)
+            .bind(county)
+            .bind(town)
+            .bind(village)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(user_of).collect()
+    }
+
     /// One user by id.
     pub async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = on_db!(self.db(), pool => {

@@ -317,3 +317,39 @@ async fn counselling_notes_are_for_the_counsellor_alone() {
         );
     });
 }
+
+#[tokio::test]
+async fn the_helpers_covering_a_village_are_its_areas_active_volunteers_and_counsellors() {
+    on_both!(|b| {
+        let a = &b.archive;
+        let village = "371321001003";
+        for (login, role, area) in [
+            ("v-county", Role::Volunteer, "371321"),
+            ("v-town", Role::Volunteer, "371321001"),
+            ("v-village", Role::Volunteer, village),
+            ("v-other-village", Role::Volunteer, "371321001010"),
+            ("v-other-county", Role::Volunteer, "371302"),
+            ("k-city", Role::Counsellor, "371300"),
+            ("caseworker", Role::County, "371321"),
+            ("v-gone", Role::Volunteer, "371321"),
+        ] {
+            user(a, login, role, area).await;
+        }
+        let gone = a
+            .user_by_login("v-gone")
+            .await
+            .expect("read")
+            .expect("v-gone");
+        a.set_user_active(&gone.user_id, false, &Actor::new("admin"))
+            .await
+            .expect("deactivated");
+        let logins: Vec<String> = a
+            .helpers_covering(village)
+            .await
+            .expect("helpers")
+            .into_iter()
+            .map(|u| u.login)
+            .collect();
+        assert_eq!(logins, ["k-city", "v-county", "v-town", "v-village"]);
+    });
+}

@@ -159,10 +159,9 @@ pub(crate) async fn section(
     } else {
         (Vec::new(), None, Vec::new())
     };
-    let users = if can_write {
-        gate.users().await?
-    } else {
-        Vec::new()
+    let users = match village {
+        Some(village) if can_write => gate.helpers_covering(village).await?,
+        _ => Vec::new(),
     };
     let covers = |u: &User| village.is_some_and(|v| v.starts_with(u.area_prefix()));
     // Named with their area: their organisation would cost a query per volunteer on every
