@@ -105,6 +105,31 @@ type Pair = (String, String);
 pub struct Scoped<'a> {
     pub(crate) archive: &'a Archive,
     pub(crate) user: User,
+    seen: Option<&'a SeenFamilies>,
+}
+
+/// The families a user was found to see during one request. A page asks once for each of its
+/// sections (the file, payments, visits, services …), and within a request the answer does not
+/// change; only what was seen is kept (a family not found is asked again).
+#[derive(Debug, Default)]
+pub struct SeenFamilies(std::sync::Mutex<Vec<(FamilyId, Visibility)>>);
+
+impl SeenFamilies {
+    fn get(&self, family: &FamilyId) -> Option<Visibility> {
+        let seen = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        seen.iter().find(|(f, _)| f == family).map(|(_, v)| *v)
+    }
+
+    fn put(&self, family: &FamilyId, visibility: Visibility) {
+        let mut seen = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        seen.push((family.clone(), visibility));
+    }
 }
 
 impl Archive {
@@ -113,6 +138,17 @@ impl Archive {
         Scoped {
             archive: self,
             user: user.clone(),
+            seen: None,
+        }
+    }
+
+    /// The archive seen through a user's scope for one request, remembering in `seen` the
+    /// families found visible so that the request's later reads do not ask again.
+    pub fn scoped_within<'a>(&'a self, user: &User, seen: &'a SeenFamilies) -> Scoped<'a> {
+        Scoped {
+            archive: self,
+            user: user.clone(),
+            seen: Some(seen),
         }
     }
 }
@@ -159,6 +195,18 @@ impl Scoped<'_> {
 
     /// How the user sees a family, or `None` when it is outside their scope.
     pub async fn visibility(&self, family: &FamilyId) -> Result<Option<Visibility>, StoreError> {
+        if let Some(known) = self.seen.and_then(|seen| seen.get(family)) {
+            return Ok(Some(known));
+        }
+        let found = self.ask_visibility(family).await?;
+        if let (Some(seen), Some(visibility)) = (self.seen, found) {
+            seen.put(family, visibility);
+        }
+        Ok(found)
+    }
+
+    /// How the user sees a family, asked of the database.
+    async fn ask_visibility(&self, family: &FamilyId) -> Result<Option<Visibility>, StoreError> {
         let own: Option<i64> = on_db!(self.archive.db(), pool => {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT CAST(1 AS BIGINT) FROM family f JOIN family_place p ON p.family_id = f.family_id WHERE f.family_id = ",

@@ -353,3 +353,47 @@ async fn the_helpers_covering_a_village_are_its_areas_active_volunteers_and_coun
         assert_eq!(logins, ["k-city", "v-county", "v-town", "v-village"]);
     });
 }
+
+#[tokio::test]
+async fn a_requests_remembered_visibility_agrees_with_the_database_and_forgets_not_found() {
+    use guanai_store::scope::{SeenFamilies, Visibility};
+    on_both!(|b| {
+        let a = &b.archive;
+        let (one, two) = families(a).await;
+        let own = user(a, "own", Role::County, "371321").await;
+        let other = user(a, "other", Role::County, "371302").await;
+        let seen = SeenFamilies::default();
+        let request = a.scoped_within(&own, &seen);
+        for _ in 0..2 {
+            for family in [&one, &two] {
+                assert_eq!(
+                    request.visibility(family).await.expect("visibility"),
+                    Some(Visibility::Own)
+                );
+            }
+        }
+        // Another county's request: not found, then found once the glass is broken (a "not
+        // found" is not remembered), and read-only.
+        let seen = SeenFamilies::default();
+        let request = a.scoped_within(&other, &seen);
+        assert_eq!(request.visibility(&one).await.expect("visibility"), None);
+        a.grant_access(
+            &other,
+            &one,
+            "迁入家庭核实",
+            std::time::Duration::from_secs(3600),
+        )
+        .await
+        .expect("grant");
+        let granted = request.visibility(&one).await.expect("visibility");
+        assert!(
+            matches!(granted, Some(Visibility::Granted { .. })),
+            "{granted:?}"
+        );
+        assert_eq!(
+            request.visibility(&one).await.expect("visibility"),
+            a.scoped(&other).visibility(&one).await.expect("visibility")
+        );
+        assert_eq!(request.visibility(&two).await.expect("visibility"), None);
+    });
+}

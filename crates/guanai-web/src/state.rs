@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use guanai_rules::Policy;
 use guanai_store::access::{Session, User};
 use guanai_store::pay::PayError;
-use guanai_store::scope::Scoped;
+use guanai_store::scope::{Scoped, SeenFamilies};
 use guanai_store::{Archive, StoreError};
 use serde::de::DeserializeOwned;
 
@@ -114,12 +114,14 @@ pub struct Signed {
     pub csrf: String,
     pub lang: Lang,
     state: AppState,
+    /// The families this request found the user may see (a page's sections each ask).
+    seen: SeenFamilies,
 }
 
 impl Signed {
     /// The archive as this user may use it.
     pub fn scoped(&self) -> Scoped<'_> {
-        self.state.gate().scoped(&self.user)
+        self.state.gate().scoped_within(&self.user, &self.seen)
     }
 
     pub fn state(&self) -> &AppState {
@@ -162,6 +164,7 @@ impl FromRequestParts<AppState> for Signed {
             csrf: session.csrf_token,
             lang,
             state: state.clone(),
+            seen: SeenFamilies::default(),
         })
     }
 }
