@@ -1003,3 +1003,59 @@ async fn one_id_number_paid_in_two_counties_in_a_month_is_blocked() {
         );
     });
 }
+
+#[tokio::test]
+async fn one_id_number_twice_in_one_citywide_run_is_blocked_naming_the_other_family() {
+    on_both!(|b| {
+        let a = &b.archive;
+        set_payer(a).await;
+        // The same mother registered in Yinan and, by mistake, in Lanshan; one run for the city.
+        let yinan = a
+            .create_family(
+                &bereaved("YN-9", &[MOTHER], "2012-06-15"),
+                &builder(),
+                "普查",
+            )
+            .await
+            .expect("family");
+        let mut lanshan = bereaved("LS-9", &[MOTHER], "2012-06-15");
+        let county = CountyCode::parse("371302").expect("county");
+        lanshan.county_code = county;
+        lanshan.registration = (Hukou::Rural, VillageCode::in_county(county)[0], None);
+        let lanshan = a
+            .create_family(&lanshan, &builder(), "普查")
+            .await
+            .expect("family");
+        let (policy, text) = policy();
+        let run = built(
+            a.build_run(
+                &BuildOptions {
+                    month: m("2026-10"),
+                    county: None,
+                    policy: &policy,
+                    policy_text: text,
+                    ledger_start: Some(m("2026-10")),
+                    progress: None,
+                },
+                &builder(),
+            )
+            .await,
+        );
+        let problems = a.problems(&run, true).await.expect("problems");
+        assert_eq!(problems.len(), 1, "{}: {problems:?}", b.label);
+        let problem = &problems[0];
+        assert_eq!(problem.code, "duplicate_id");
+        // The later transfer (family order) is blocked and names the first one's family.
+        let (first, later) = if yinan.as_str() < lanshan.as_str() {
+            (&yinan, &lanshan)
+        } else {
+            (&lanshan, &yinan)
+        };
+        assert_eq!(problem.family_id, later.as_str());
+        assert!(
+            problem.detail.contains("本批次") && problem.detail.contains(first.as_str()),
+            "{}",
+            problem.detail
+        );
+    });
+}

@@ -8,7 +8,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use guanai_pay::booked::Amounts;
 use guanai_pay::{
     Booked, DueLine, FamilyDue, LineKind, Nature, Payee, Window, family_lines_until, net_family,
@@ -690,24 +690,19 @@ impl Archive {
             }
             // The same resident ID number paid twice (二(二) 社会化发放: one account per person):
             // within this run, or in another run of the month.
+            // The month's other runs are read once, their transfers matched against this run's
+            // ID numbers in memory (an index on the blind index cost each build more than the
+            // whole check: a million random inserts).
             let mut others = Vec::new();
-            let indexes: Vec<&[u8; 32]> = run.payees.keys().collect();
-            for chunk in indexes.chunks(500) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT t.blind_index, t.run_id, t.person_id FROM pay_transfer t JOIN pay_run r ON r.run_id = t.run_id \
-                     WHERE r.month = ",
-                );
-                q.push_bind(options.month.to_string());
-                q.push(" AND r.run_id <> ");
-                q.push_bind(run_id.as_str());
-                q.push(" AND r.status <> 'discarded' AND t.status <> 'held' AND t.blind_index IN (");
-                let mut list = q.separated(", ");
-                for index in chunk {
-                    list.push_bind(index.as_slice());
-                }
-                list.push_unseparated(")");
-                let found: Vec<(Vec<u8>, String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-                for (index, other_run, person) in found {
+            {
+                let mut paid = sqlx::query_as::<_, (Vec<u8>, String, String)>(
+                    "SELECT t.blind_index, t.run_id, t.person_id FROM pay_run r JOIN pay_transfer t ON t.run_id = r.run_id \
+                     WHERE r.month = $1 AND r.run_id <> $2 AND r.status <> 'discarded' AND t.status <> 'held' AND t.blind_index IS NOT NULL",
+                )
+                .bind(options.month.to_string())
+                .bind(run_id.as_str())
+                .fetch(&mut *tx);
+                while let Some((index, other_run, person)) = paid.try_next().await? {
                     let first = <[u8; 32]>::try_from(index.as_slice()).ok().and_then(|i| run.payees.get(&i));
                     if let Some(&first) = first {
                         others.push((first, other_run, person));
