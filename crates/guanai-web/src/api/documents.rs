@@ -14,7 +14,7 @@ use guanai_store::{DocumentId, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::error::{ApiError, ApiUser, ErrorBody, FieldError, filled, query};
+use super::error::{ApiError, ApiUser, ErrorBody, FieldError, collect, filled, query};
 use super::families::family_id;
 use crate::pages::payments::download_response;
 
@@ -208,23 +208,16 @@ pub async fn add(
             format!("expected one of {}, not {kind_text}", kinds.join(", ")),
         )
     })?;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("file: at most {} MiB", MAX_DOCUMENT_BYTES / (1024 * 1024)),
-        )
-    };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64) {
-        return Err(too_large());
-    }
-    let content = axum::body::to_bytes(request.into_body(), MAX_DOCUMENT_BYTES)
+    // Too large is said of the form's field, `file`.
+    let content = collect(request, MAX_DOCUMENT_BYTES)
         .await
-        .map_err(|_| too_large())?;
+        .map_err(|e| match e.status {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("file: at most {} MiB", MAX_DOCUMENT_BYTES / (1024 * 1024)),
+            ),
+            _ => e,
+        })?;
     let added = scoped
         .add_document(
             &family,

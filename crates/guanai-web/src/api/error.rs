@@ -218,8 +218,8 @@ fn declared_type(request: &Request) -> Option<String> {
         .map(|v| v.to_str().unwrap_or("?").to_owned())
 }
 
-/// The body of a request, refused as soon as it exceeds `limit` bytes.
-async fn collect(request: Request, limit: usize) -> Result<Bytes, ApiError> {
+/// The body of a request, refused (413) as soon as it exceeds `limit` bytes.
+pub async fn collect(request: Request, limit: usize) -> Result<Bytes, ApiError> {
     let length = request
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -196,6 +196,18 @@ fn require_pays(user: &ApiUser) -> Result<(), ApiError> {
     }
 }
 
+/// A JSON body that may be left out: none (and no `Content-Type`) means the defaults.
+async fn optional_body<T: Default + serde::de::DeserializeOwned>(
+    request: Request,
+) -> Result<T, ApiError> {
+    let bytes = read_body(request, PAY_BODY_LIMIT, false).await?;
+    if bytes.is_empty() {
+        Ok(T::default())
+    } else {
+        decode(&bytes)
+    }
+}
+
 fn run_id(text: &str) -> Result<RunId, ApiError> {
     RunId::parse(text).ok_or_else(|| ApiError::not_found(format!("payment run {text} not found")))
 }
@@ -429,12 +441,7 @@ pub async fn check(
     request: Request,
 ) -> Result<Json<RunDto>, ApiError> {
     let (run, summary) = run_to_change(&user, &run).await?;
-    let bytes = read_body(request, PAY_BODY_LIMIT, false).await?;
-    let body: CheckRun = if bytes.is_empty() {
-        CheckRun::default()
-    } else {
-        decode(&bytes)?
-    };
+    let body: CheckRun = optional_body(request).await?;
     let hold = body
         .hold
         .as_deref()
@@ -697,12 +704,7 @@ pub async fn export(
     request: Request,
 ) -> Result<Json<ExportResult>, ApiError> {
     let (run, summary) = run_to_change(&user, &run).await?;
-    let bytes = read_body(request, PAY_BODY_LIMIT, false).await?;
-    let body: ExportRun = if bytes.is_empty() {
-        ExportRun::default()
-    } else {
-        decode(&bytes)?
-    };
+    let body: ExportRun = optional_body(request).await?;
     let date = match body.execution_date.as_deref().map(str::trim) {
         None | Some("") => crate::pages::today(),
         Some(text) => guanai_rules::parse_date(text).map_err(|e| {
