@@ -14,6 +14,7 @@ use crate::archive::{Archive, now_micros};
 use crate::error::StoreError;
 use crate::model::{Actor, FamilyId};
 use crate::on_db;
+use crate::reads::{Flag, Read, Reads};
 
 /// The roles of the programme's users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -349,6 +350,45 @@ fn user_of(row: UserRow) -> Result<User, StoreError> {
 
 const USER_COLUMNS: &str = "u.user_id, u.login, u.display_name, u.role, u.area_code, u.active";
 
+/// `UserRow` as `Reads` hands it over.
+pub(crate) type ReadUserRow = (String, String, String, String, String, Flag);
+
+/// The active volunteers and counsellors of one area, by login (see
+/// `Archive::helpers_covering`, which asks for the four areas that cover a village).
+pub(crate) fn helpers_read(area: &str) -> Read {
+    Read::new(
+        "helpers",
+        USER_COLUMNS,
+        "FROM app_user u WHERE u.role IN ('volunteer', 'counsellor') AND u.active AND u.area_code = $1",
+    )
+    .order("u.login")
+    .arg(area)
+}
+
+/// The areas whose helpers may serve a family of `village`: the city, its county, its township
+/// and the village itself.
+pub(crate) fn helper_areas(village: &str) -> [&str; 4] {
+    [
+        CITY_CODE,
+        village.get(..6).unwrap_or_default(),
+        village.get(..9).unwrap_or_default(),
+        village,
+    ]
+}
+
+/// The helpers of several areas, by login.
+pub(crate) fn helpers_from(rows: Vec<Vec<ReadUserRow>>) -> Result<Vec<User>, StoreError> {
+    let mut users = rows
+        .into_iter()
+        .flatten()
+        .map(|(id, login, name, role, area, active)| {
+            user_of((id, login, name, role, area, active.0))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    users.sort_by(|a, b| a.login.cmp(&b.login));
+    Ok(users)
+}
+
 /// Hashes a password with Argon2id (on a blocking thread: it takes tens of milliseconds).
 async fn hash_password(password: String) -> Result<String, StoreError> {
     tokio::task::spawn_blocking(move || {
@@ -509,20 +549,15 @@ impl Archive {
     /// itself, or the city), by login: the people who can be paired with a family living there,
     /// read without loading every user of the city.
     pub async fn helpers_covering(&self, village: &str) -> Result<Vec<User>, StoreError> {
-        let (county, town) = (village.get(..6), village.get(..9));
-        let rows: Vec<UserRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {USER_COLUMNS} FROM app_user u WHERE u.role IN ('volunteer', 'counsellor') AND u.active \
-                 AND u.area_code IN ($1, $2, $3, $4) ORDER BY u.login"
-            )))
-            .bind(CITY_CODE)
-            .bind(county)
-            .bind(town)
-            .bind(village)
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter().map(user_of).collect()
+        let mut reads = Reads::default();
+        let slots = helper_areas(village).map(|area| reads.add(helpers_read(area)));
+        let answers = reads.run(self.db()).await?;
+        helpers_from(
+            slots
+                .into_iter()
+                .map(|slot| answers.rows(slot))
+                .collect::<Result<_, _>>()?,
+        )
     }
 
     /// One user by id.

@@ -18,6 +18,7 @@ use crate::model::{
     Relation,
 };
 use crate::on_db;
+use crate::reads::Read;
 
 /// The blind-index domain of resident ID numbers.
 pub const ID_NUMBER_DOMAIN: &str = "resident_id";
@@ -76,7 +77,7 @@ pub(crate) struct Encoded {
 
 /// Which facts a whole-archive pass reads with the family files.
 #[derive(Debug, Clone, Copy)]
-enum FileKinds {
+pub(crate) enum FileKinds {
     All,
     Payment,
     Care,
@@ -418,8 +419,18 @@ impl Archive {
         families: &[FamilyId],
         only: FileKinds,
     ) -> Result<Vec<FamilyFile>, StoreError> {
-        // One row per chunk of families: each family's head, persons and facts aggregated as
-        // JSON by the database. Handing over one value instead of a row per fact is what makes
+        let mut out = Vec::with_capacity(families.len());
+        for chunk in families.chunks(500) {
+            let rows = self.files_read(chunk, only).rows(&self.db).await?;
+            out.extend(self.files_from(chunk, rows)?);
+        }
+        Ok(out)
+    }
+
+    /// The files of these families (at most a chunk: one placeholder each) as one JSON value.
+    pub(crate) fn files_read(&self, families: &[FamilyId], only: FileKinds) -> Read {
+        // Each family's head, persons (with when they were added) and facts aggregated as JSON
+        // by the database. Handing over one value instead of a row per fact is what makes
         // whole-archive passes fast. A withdrawal has no kind: it comes along with what it
         // withdraws.
         let (kinds, recorder) = match only {
@@ -439,77 +450,83 @@ impl Archive {
             Db::Sqlite(_) => format!(
                 "SELECT COALESCE('[' || group_concat('[' || json_quote(f.family_id) || ',' || json_quote(f.family_no) || ',' || \
                  json_quote(f.county_code) || ',' || f.version || ',' || f.created_at || ',' || json_quote(f.created_by) || ',' || \
-                 (SELECT json_group_array(json_array(p.person_id, p.relation) ORDER BY p.created_at, p.person_id) FROM person p WHERE p.family_id = f.family_id) || ',' || \
+                 (SELECT json_group_array(json_array(p.person_id, p.relation, p.created_at)) FROM person p WHERE p.family_id = f.family_id) || ',' || \
                  (SELECT json_group_array(json_array(x.fact_id, x.person_id, x.kind, x.valid_from, x.value, \
-                   CASE WHEN x.sealed IS NULL THEN NULL ELSE hex(x.sealed) END, x.recorded_at, {recorder}, x.replaces) \
-                   ORDER BY x.recorded_at, x.fact_id) FROM fact x WHERE x.family_id = f.family_id{kinds}) || ']', ',') || ']', '[]') \
+                   CASE WHEN x.sealed IS NULL THEN NULL ELSE hex(x.sealed) END, x.recorded_at, {recorder}, x.replaces)) \
+                   FROM fact x WHERE x.family_id = f.family_id{kinds}) || ']', ',') || ']', '[]') \
                  FROM family f WHERE f.family_id IN ("
             ),
             Db::Pg(_) => format!(
                 "SELECT CAST(COALESCE(json_agg(json_build_array(f.family_id, f.family_no, f.county_code, f.version, f.created_at, f.created_by, \
-                 (SELECT COALESCE(json_agg(json_build_array(p.person_id, p.relation) ORDER BY p.created_at, p.person_id), '[]') FROM person p WHERE p.family_id = f.family_id), \
+                 (SELECT COALESCE(json_agg(json_build_array(p.person_id, p.relation, p.created_at)), '[]') FROM person p WHERE p.family_id = f.family_id), \
                  (SELECT COALESCE(json_agg(json_build_array(x.fact_id, x.person_id, x.kind, x.valid_from, x.value, \
-                   encode(x.sealed, 'hex'), x.recorded_at, {recorder}, x.replaces) ORDER BY x.recorded_at, x.fact_id), '[]') \
+                   encode(x.sealed, 'hex'), x.recorded_at, {recorder}, x.replaces)), '[]') \
                    FROM fact x WHERE x.family_id = f.family_id{kinds}))), '[]') AS TEXT) \
                  FROM family f WHERE f.family_id IN ("
             ),
         };
-        type Row = (
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            String,
-            Vec<(String, String)>,
-            Vec<AggregatedFact>,
-        );
-        let mut out = Vec::with_capacity(families.len());
-        for chunk in families.chunks(500) {
-            let json: (String,) = on_db!(&self.db, pool => {
-                let mut q = sqlx::QueryBuilder::new(sql.as_str());
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.as_str());
-                }
-                list.push_unseparated(")");
-                q.build_query_as().fetch_one(pool).await?
-            });
-            let rows: Vec<Row> = serde_json::from_str(&json.0)
-                .map_err(|e| StoreError::Corrupt(format!("family files: {e}")))?;
-            let mut files: HashMap<String, FamilyFile> = HashMap::with_capacity(rows.len());
-            for (family_id, family_no, county, version, created_at, created_by, persons, facts) in
-                rows
-            {
-                let mut file = FamilyFile {
-                    family_id: FamilyId::from_db(family_id.clone()),
-                    family_no,
-                    county_code: CountyCode::parse(&county)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    version,
-                    created_at: micros_to_timestamp(created_at)?,
-                    created_by,
-                    persons: Vec::with_capacity(persons.len()),
-                    facts: Vec::with_capacity(facts.len()),
-                };
-                for (person_id, relation) in persons {
-                    let relation = Relation::parse(&relation)
-                        .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?;
-                    file.persons.push(PersonRecord {
-                        person_id: PersonId::from_db(person_id),
-                        relation,
-                    });
-                }
-                for fact in facts {
-                    file.facts.push(self.decode(fact.into_stored()?)?);
-                }
-                // A stable order for files and for the engine's parent order: mother, father, child, guardians.
-                file.persons.sort_by_key(|p| p.relation.rank());
-                files.insert(family_id, file);
+        let list = (1..=families.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        families.iter().fold(
+            Read::raw("family files", format!("{sql}{list})")),
+            |read, id| read.arg(id.as_str()),
+        )
+    }
+
+    /// Family files from their rows, in the order of `families` (unknown ids left out).
+    pub(crate) fn files_from(
+        &self,
+        families: &[FamilyId],
+        rows: Vec<FileRow>,
+    ) -> Result<Vec<FamilyFile>, StoreError> {
+        let mut files: HashMap<String, FamilyFile> = HashMap::with_capacity(rows.len());
+        for (
+            family_id,
+            family_no,
+            county,
+            version,
+            created_at,
+            created_by,
+            mut persons,
+            mut facts,
+        ) in rows
+        {
+            // Ordered here, not by the database: an ORDER BY inside SQLite's aggregate builds
+            // a temporary b-tree per family.
+            persons.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
+            facts.sort_by(|a, b| (a.6, &a.0).cmp(&(b.6, &b.0)));
+            let mut file = FamilyFile {
+                family_id: FamilyId::from_db(family_id.clone()),
+                family_no,
+                county_code: CountyCode::parse(&county)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                version,
+                created_at: micros_to_timestamp(created_at)?,
+                created_by,
+                persons: Vec::with_capacity(persons.len()),
+                facts: Vec::with_capacity(facts.len()),
+            };
+            for (person_id, relation, _) in persons {
+                let relation = Relation::parse(&relation)
+                    .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?;
+                file.persons.push(PersonRecord {
+                    person_id: PersonId::from_db(person_id),
+                    relation,
+                });
             }
-            out.extend(chunk.iter().filter_map(|id| files.remove(id.as_str())));
+            for fact in facts {
+                file.facts.push(self.decode(fact.into_stored()?)?);
+            }
+            // A stable order for files and for the engine's parent order: mother, father, child, guardians.
+            file.persons.sort_by_key(|p| p.relation.rank());
+            files.insert(family_id, file);
         }
-        Ok(out)
+        Ok(families
+            .iter()
+            .filter_map(|id| files.remove(id.as_str()))
+            .collect())
     }
 
     /// Families and persons registered with this resident ID number (exact match, via the blind
@@ -569,6 +586,19 @@ impl Archive {
             .collect())
     }
 }
+
+/// A family as `Archive::files_read` returns it: id, census number, county, version, created
+/// at and by, persons (id, relation, added at), facts.
+pub(crate) type FileRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    Vec<(String, String, i64)>,
+    Vec<AggregatedFact>,
+);
 
 /// A fact as the aggregated query returns it: the columns in order, `sealed` in hex.
 type AggregatedFact = (

@@ -22,6 +22,7 @@ use crate::checks::{not_future, text};
 use crate::error::StoreError;
 use crate::model::{Actor, FamilyId};
 use crate::on_db;
+use crate::reads::Read;
 use crate::scope::{MAX_PAGE, Page, Scoped, push_scope};
 
 /// Where an application stands.
@@ -238,6 +239,106 @@ impl Application {
     }
 }
 
+/// An application as a family's file lists it (its steps and objections are on its own page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub application_id: String,
+    pub status: Status,
+    pub applied_on: Date,
+    pub applicant: String,
+}
+
+/// application_id, status, applied_on, applicant.
+pub(crate) type AppliedRow = (String, String, String, String);
+
+/// A family's applications, newest first, as its file lists them.
+pub(crate) fn applied_read(family: &FamilyId) -> Read {
+    Read::new(
+        "applications",
+        "application_id, status, applied_on, applicant",
+        "FROM application WHERE family_id = $1",
+    )
+    .order("created_at DESC")
+    .arg(family.as_str())
+}
+
+pub(crate) fn applied_from(rows: Vec<AppliedRow>) -> Result<Vec<Applied>, StoreError> {
+    rows.into_iter()
+        .map(|(application_id, status, applied_on, applicant)| {
+            Ok(Applied {
+                status: Status::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("application status {status}")))?,
+                applied_on: date_of(&applied_on)?,
+                application_id,
+                applicant,
+            })
+        })
+        .collect()
+}
+
+/// The re-confirmation deadlines of some years: (year, deadline).
+pub(crate) type DeadlineRow = (i64, String);
+
+/// The re-confirmation deadlines of the years `first..=last`.
+pub(crate) fn deadlines_read(first: i16, last: i16) -> Read {
+    Read::new(
+        "re-confirmation deadlines",
+        "year, deadline",
+        "FROM reconfirm_campaign WHERE year >= $1 AND year <= $2",
+    )
+    .order("year")
+    .arg(first)
+    .arg(last)
+}
+
+pub(crate) fn deadlines_from(rows: Vec<DeadlineRow>) -> Result<Vec<(i16, Date)>, StoreError> {
+    rows.into_iter()
+        .map(|(year, deadline)| {
+            let year = i16::try_from(year)
+                .map_err(|_| StoreError::Corrupt(format!("re-confirmation year {year}")))?;
+            Ok((year, date_of(&deadline)?))
+        })
+        .collect()
+}
+
+/// A family's parents on the lists of some years: the year, then a [`RosterRow`].
+pub(crate) type YearRosterRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// A family's parents on the re-confirmation lists of the years `first..=last`.
+pub(crate) fn family_roster_read(first: i16, last: i16, family: &FamilyId) -> Read {
+    let cols = ROSTER_COLUMNS.split(" FROM ").next().unwrap_or_default();
+    let from = &ROSTER_COLUMNS[cols.len()..];
+    Read::new(
+        "re-confirmation roster",
+        format!("r.year, {cols}"),
+        format!("{from} WHERE r.family_id = $1 AND r.year >= $2 AND r.year <= $3"),
+    )
+    .order("r.year, r.person_id")
+    .arg(family.as_str())
+    .arg(first)
+    .arg(last)
+}
+
+pub(crate) fn family_roster_from(
+    rows: Vec<YearRosterRow>,
+) -> Result<Vec<(i16, RosterLine)>, StoreError> {
+    rows.into_iter()
+        .map(|(year, a, b, c, d, e, f)| {
+            let year = i16::try_from(year)
+                .map_err(|_| StoreError::Corrupt(format!("re-confirmation year {year}")))?;
+            Ok((year, roster_line((a, b, c, d, e, f))?))
+        })
+        .collect()
+}
+
 /// A family's enrolment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Enrolment {
@@ -250,6 +351,17 @@ pub enum Enrolment {
 }
 
 impl Enrolment {
+    /// A family's enrolment from its applications, newest first.
+    pub fn of(applied: &[Applied]) -> Enrolment {
+        if let Some(a) = applied.iter().find(|a| a.status == Status::Approved) {
+            return Enrolment::Approved(a.application_id.clone());
+        }
+        match applied.first() {
+            None => Enrolment::Census,
+            Some(a) => Enrolment::Pending(a.status),
+        }
+    }
+
     pub fn is_enrolled(&self) -> bool {
         !matches!(self, Enrolment::Pending(_))
     }
@@ -532,21 +644,8 @@ impl Archive {
 
     /// Whether a family is enrolled (see the module comment).
     pub async fn enrolment(&self, family: &FamilyId) -> Result<Enrolment, StoreError> {
-        let rows: Vec<(String, String)> = on_db!(self.db(), pool => {
-            sqlx::query_as("SELECT application_id, status FROM application WHERE family_id = $1 ORDER BY created_at DESC")
-                .bind(family.as_str())
-                .fetch_all(pool)
-                .await?
-        });
-        if let Some((id, _)) = rows.iter().find(|(_, s)| s == "approved") {
-            return Ok(Enrolment::Approved(id.clone()));
-        }
-        Ok(match rows.first() {
-            None => Enrolment::Census,
-            Some((_, status)) => {
-                Enrolment::Pending(Status::parse(status).unwrap_or(Status::Applied))
-            }
-        })
+        let applied = applied_from(applied_read(family).rows(self.db()).await?)?;
+        Ok(Enrolment::of(&applied))
     }
 
     /// Appends a step and moves the application, if it still has `expected_version`.
@@ -1461,28 +1560,6 @@ impl Scoped<'_> {
 }
 
 impl Scoped<'_> {
-    /// A family's parents on a year's re-confirmation list, for its file (appended for the web's
-    /// family file, which shows them with their confirm forms).
-    pub async fn family_roster(
-        &self,
-        year: i16,
-        family: &FamilyId,
-    ) -> Result<Vec<RosterLine>, StoreError> {
-        if self.user.role == Role::Volunteer || self.visibility(family).await?.is_none() {
-            return Err(StoreError::FamilyNotFound(family.to_string()));
-        }
-        let rows: Vec<RosterRow> = on_db!(self.archive.db(), pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {ROSTER_COLUMNS} WHERE r.year = $1 AND r.family_id = $2 ORDER BY r.person_id"
-            )))
-            .bind(i64::from(year))
-            .bind(family.as_str())
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter().map(roster_line).collect()
-    }
-
     /// How many parents of a year's list are in the user's scope, and how many of them are
     /// confirmed (the campaign's figures are city-wide).
     pub async fn roster_counts(&self, year: i16) -> Result<(i64, i64), StoreError> {

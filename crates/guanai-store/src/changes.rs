@@ -16,6 +16,7 @@ use crate::archive::{Archive, check_fact_shape, now_micros};
 use crate::error::StoreError;
 use crate::model::{Actor, FactId, FactValue, FamilyId, NewFact, PersonId};
 use crate::on_db;
+use crate::reads::{Hex, Read};
 use crate::scope::{MAX_PAGE, Page, Scoped, push_scope};
 
 /// The prefix of the reason of a fact recorded by approving request `change_id`.
@@ -112,6 +113,36 @@ type Row = (
     Option<String>,
 );
 
+/// A [`Row`] as `Reads` hands it over (the sealed value in hex).
+pub(crate) type ReadChangeRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<Hex>,
+    Option<String>,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// See `Archive::changes_of`.
+pub(crate) fn changes_read(family: &FamilyId) -> Read {
+    Read::new(
+        "change requests",
+        COLUMNS.replace("c.sealed", "hex(c.sealed)"),
+        "FROM change_request c WHERE c.family_id = $1",
+    )
+    .order("c.proposed_at DESC, c.change_id DESC")
+    .arg(family.as_str())
+}
+
 const COLUMNS: &str = "c.change_id, c.family_id, c.kind, c.person_id, c.replaces, c.value, c.sealed, \
      c.valid_from, c.reason, c.proposed_by, c.proposed_at, c.status, c.decided_by, c.decision_note, c.fact_id";
 
@@ -186,16 +217,19 @@ impl Archive {
 
     /// A family's change requests, newest first.
     pub async fn changes_of(&self, family: &FamilyId) -> Result<Vec<ChangeRequest>, StoreError> {
-        let rows: Vec<Row> = on_db!(self.db(), pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM change_request c WHERE c.family_id = $1 \
-                 ORDER BY c.proposed_at DESC, c.change_id DESC"
-            )))
-            .bind(family.as_str())
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter().map(|r| self.change_from_row(r)).collect()
+        self.changes_from(changes_read(family).rows(self.db()).await?)
+    }
+
+    pub(crate) fn changes_from(
+        &self,
+        rows: Vec<ReadChangeRow>,
+    ) -> Result<Vec<ChangeRequest>, StoreError> {
+        rows.into_iter()
+            .map(|(a, b, c, d, e, f, sealed, g, h, i, j, k, l, m, n)| {
+                let sealed = sealed.map(|s| s.0);
+                self.change_from_row((a, b, c, d, e, f, sealed, g, h, i, j, k, l, m, n))
+            })
+            .collect()
     }
 
     /// Stores a proposed change (checked by the caller) and audits it.

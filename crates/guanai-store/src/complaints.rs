@@ -17,6 +17,7 @@ use crate::archive::{Archive, now_micros};
 use crate::error::StoreError;
 use crate::model::{Actor, FamilyId};
 use crate::on_db;
+use crate::reads::Read;
 use crate::scope::{MAX_PAGE, Page, Scoped, prefix_end};
 
 /// Who raised a complaint.
@@ -116,7 +117,7 @@ pub struct Complaint {
 
 /// complaint_id, area, family, source, summary, detail, received_on, due_on, answer,
 /// answered_on, answered_by, recorded_by.
-type Row = (
+pub(crate) type Row = (
     String,
     String,
     Option<String>,
@@ -130,6 +131,17 @@ type Row = (
     Option<String>,
     String,
 );
+
+/// A family's complaints, newest first (see `Scoped::complaints_about`).
+pub(crate) fn complaints_read(family: &FamilyId) -> Read {
+    Read::new(
+        "complaints",
+        COLUMNS,
+        "FROM complaint c WHERE c.family_id = $1",
+    )
+    .order("c.received_on DESC, c.complaint_id")
+    .arg(family.as_str())
+}
 
 const COLUMNS: &str = "c.complaint_id, c.area_code, c.family_id, c.source, c.summary, c.detail, c.received_on, c.due_on, c.answer, c.answered_on, c.answered_by, c.recorded_by";
 
@@ -372,7 +384,7 @@ pub enum ComplaintFilter {
 }
 
 impl Scoped<'_> {
-    fn sees_complaints(&self) -> Result<(), StoreError> {
+    pub(crate) fn sees_complaints(&self) -> Result<(), StoreError> {
         if self.user.role.can_record()
             || matches!(self.user.role, Role::Inspector | Role::Volunteer)
         {
@@ -553,16 +565,19 @@ impl Scoped<'_> {
         self.visibility(family)
             .await?
             .ok_or_else(|| StoreError::FamilyNotFound(family.to_string()))?;
-        let limit = limit.clamp(1, MAX_PAGE);
-        let rows: Vec<Row> = on_db!(self.archive.db(), pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM complaint c WHERE c.family_id = $1 ORDER BY c.received_on DESC, c.complaint_id LIMIT $2"
-            )))
-            .bind(family.as_str())
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        });
+        let rows = complaints_read(family).rows(self.archive.db()).await?;
+        self.complaints_from(rows, policy, today, limit)
+    }
+
+    /// The complaints the user may see of a family's rows, newest first (at most `limit`).
+    pub(crate) fn complaints_from(
+        &self,
+        mut rows: Vec<Row>,
+        policy: &Policy,
+        today: Date,
+        limit: i64,
+    ) -> Result<Vec<Complaint>, StoreError> {
+        rows.truncate(usize::try_from(limit.clamp(1, MAX_PAGE)).unwrap_or(1));
         let answer_days = policy.casework.complaint_answer_days;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {

@@ -5,10 +5,12 @@
 
 use guanai_rules::VillageCode;
 
+use crate::access::CITY_CODE;
 use crate::archive::{Archive, now_micros};
 use crate::error::StoreError;
 use crate::model::Actor;
 use crate::on_db;
+use crate::reads::{Hex, Read, Reads};
 
 /// A contact person as shown on a family file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +23,8 @@ pub struct Contact {
     pub phone: Option<String>,
 }
 
-/// contact_id, name, duty, area level, sealed phone, area name.
-type ContactRow = (String, String, String, String, Option<Vec<u8>>, String);
+/// area_code, contact_id, name, duty, area level, sealed phone, area name.
+pub(crate) type ContactRow = (String, String, String, String, String, Option<Hex>, String);
 
 pub(crate) fn phone_aad(contact_id: &str) -> Vec<u8> {
     format!("contact:{contact_id}:phone").into_bytes()
@@ -85,27 +87,35 @@ impl Archive {
 
     /// The current contacts of one area (city, county, township or village), by duty.
     pub async fn contacts_of(&self, code: &str) -> Result<Vec<Contact>, StoreError> {
-        let rows: Vec<ContactRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT c.contact_id, c.name, c.duty, a.level, c.phone, a.name FROM area_contact c JOIN area a ON a.code = c.area_code \
-                 WHERE c.area_code = $1 AND c.retired = FALSE \
-                 AND NOT EXISTS (SELECT 1 FROM area_contact n WHERE n.replaces = c.contact_id) ORDER BY c.duty",
-            )
-            .bind(code)
-            .fetch_all(pool)
-            .await?
-        });
+        self.contacts_from(contacts_read(code).rows(self.db()).await?)
+    }
+
+    /// The contacts a family of `village` turns to: the village's, its township's, its
+    /// county's and the city's, in that order.
+    pub async fn contacts_for(&self, village: VillageCode) -> Result<Vec<Contact>, StoreError> {
+        let mut reads = Reads::default();
+        let slots = contact_areas(village).map(|code| reads.add(contacts_read(&code)));
+        let answers = reads.run(self.db()).await?;
+        let mut out = Vec::new();
+        for slot in slots {
+            out.extend(self.contacts_from(answers.rows(slot)?)?);
+        }
+        Ok(out)
+    }
+
+    /// Contacts from their rows (phones opened).
+    pub(crate) fn contacts_from(&self, rows: Vec<ContactRow>) -> Result<Vec<Contact>, StoreError> {
         let mut out = Vec::with_capacity(rows.len());
-        for (contact_id, name, duty, level, phone, area_name) in rows {
+        for (area_code, contact_id, name, duty, level, phone, area_name) in rows {
             let phone = match phone {
                 Some(sealed) => {
-                    let plain = self.keys().decrypt(&sealed, &phone_aad(&contact_id))?;
+                    let plain = self.keys().decrypt(&sealed.0, &phone_aad(&contact_id))?;
                     Some(String::from_utf8_lossy(&plain).into_owned())
                 }
                 None => None,
             };
             out.push(Contact {
-                area_code: code.to_owned(),
+                area_code,
                 area_name,
                 level,
                 name,
@@ -115,19 +125,26 @@ impl Archive {
         }
         Ok(out)
     }
+}
 
-    /// The current contacts for a village: its own, its township's, its county's and the city's.
-    pub async fn contacts_for(&self, village: VillageCode) -> Result<Vec<Contact>, StoreError> {
-        let codes = [
-            village.to_string(),
-            village.town().to_string(),
-            village.county().to_string(),
-            "371300".to_owned(),
-        ];
-        let mut out = Vec::new();
-        for code in codes {
-            out.extend(self.contacts_of(&code).await?);
-        }
-        Ok(out)
-    }
+/// The areas whose contacts a family of `village` turns to.
+pub(crate) fn contact_areas(village: VillageCode) -> [String; 4] {
+    [
+        village.to_string(),
+        village.town().to_string(),
+        village.county().to_string(),
+        CITY_CODE.to_owned(),
+    ]
+}
+
+/// The current contacts of one area, by duty.
+pub(crate) fn contacts_read(code: &str) -> Read {
+    Read::new(
+        "contacts",
+        "c.area_code, c.contact_id, c.name, c.duty, a.level, hex(c.phone), a.name",
+        "FROM area_contact c JOIN area a ON a.code = c.area_code WHERE c.area_code = $1 \
+         AND c.retired = FALSE AND NOT EXISTS (SELECT 1 FROM area_contact n WHERE n.replaces = c.contact_id)",
+    )
+    .order("c.duty")
+    .arg(code)
 }

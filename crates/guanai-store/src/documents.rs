@@ -21,6 +21,7 @@ use crate::archive::{Archive, now_micros};
 use crate::error::StoreError;
 use crate::model::{DocumentId, FamilyId};
 use crate::on_db;
+use crate::reads::{Hex, Read};
 use crate::scope::{Scoped, Visibility};
 
 /// The largest document accepted: 10 MiB (a phone photo or a scanned certificate fits).
@@ -380,7 +381,50 @@ type ContentRow = (
 const INFO_COLUMNS: &str = "document_id, kind, content_type, size_bytes, sha256, label, uploaded_at, uploaded_by, \
      withdrawn_at, withdrawn_by, withdrawn_reason";
 
+/// An [`InfoRow`] as `Reads` hands it over (the sealed label in hex).
+pub(crate) type ReadInfoRow = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Hex,
+    i64,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// A family's documents, newest first (see `Scoped::documents`).
+pub(crate) fn documents_read(family: &FamilyId, include_withdrawn: bool) -> Read {
+    let withdrawn = if include_withdrawn {
+        ""
+    } else {
+        " AND withdrawn_at IS NULL"
+    };
+    Read::new(
+        "documents",
+        INFO_COLUMNS.replace("label", "hex(label)"),
+        format!("FROM family_document WHERE family_id = $1{withdrawn}"),
+    )
+    .order("uploaded_at DESC, document_id DESC")
+    .arg(family.as_str())
+}
+
 impl Archive {
+    pub(crate) fn documents_from(
+        &self,
+        family: &FamilyId,
+        rows: Vec<ReadInfoRow>,
+    ) -> Result<Vec<DocumentInfo>, StoreError> {
+        rows.into_iter()
+            .map(|(a, b, c, d, e, label, f, g, h, i, j)| {
+                self.document_info(family, (a, b, c, d, e, label.0, f, g, h, i, j))
+            })
+            .collect()
+    }
+
     fn document_info(&self, family: &FamilyId, row: InfoRow) -> Result<DocumentInfo, StoreError> {
         let (id, kind, content_type, size_bytes, sha256, label, at, by, w_at, w_by, w_reason) = row;
         let kind = DocumentKind::parse(&kind)
@@ -454,18 +498,12 @@ impl Scoped<'_> {
         include_withdrawn: bool,
     ) -> Result<Vec<DocumentInfo>, StoreError> {
         self.require_documents(family).await?;
-        let rows: Vec<InfoRow> = on_db!(self.archive.db(), pool => {
-            let mut q = sqlx::QueryBuilder::new(format!("SELECT {INFO_COLUMNS} FROM family_document WHERE family_id = "));
-            q.push_bind(family.as_str().to_owned());
-            if !include_withdrawn {
-                q.push(" AND withdrawn_at IS NULL");
-            }
-            q.push(" ORDER BY uploaded_at DESC, document_id DESC");
-            q.build_query_as().fetch_all(pool).await?
-        });
-        rows.into_iter()
-            .map(|row| self.archive.document_info(family, row))
-            .collect()
+        self.archive.documents_from(
+            family,
+            documents_read(family, include_withdrawn)
+                .rows(self.archive.db())
+                .await?,
+        )
     }
 
     /// Attaches a document to a family's file (caseworkers, own area): checked (size, type from

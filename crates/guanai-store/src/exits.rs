@@ -15,6 +15,7 @@ use crate::archive::{Archive, now_micros};
 use crate::error::StoreError;
 use crate::model::{Actor, FamilyId};
 use crate::on_db;
+use crate::reads::Read;
 use crate::scope::Scoped;
 
 /// Why a family leaves.
@@ -79,7 +80,7 @@ pub(crate) fn ended_from(exit_on: &str) -> Result<Month, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("exit date: {e}")))
 }
 
-type Row = (
+pub(crate) type ExitRow = (
     String,
     String,
     String,
@@ -91,7 +92,7 @@ type Row = (
     Option<String>,
 );
 
-fn from_row(row: Row) -> Result<Exit, StoreError> {
+fn from_row(row: ExitRow) -> Result<Exit, StoreError> {
     let (exit_id, family, reason, detail, on, status, proposed_by, decided_by, note) = row;
     Ok(Exit {
         reason: ExitReason::parse(&reason)
@@ -225,17 +226,22 @@ impl Archive {
 
     /// A family's open or approved exit.
     pub async fn exit_of(&self, family: &FamilyId) -> Result<Option<Exit>, StoreError> {
-        let row: Option<Row> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT exit_id, family_id, reason, detail, exit_on, status, proposed_by, decided_by, decision_note \
-                 FROM family_exit WHERE family_id = $1 AND status <> 'rejected'",
-            )
-            .bind(family.as_str())
-            .fetch_optional(pool)
-            .await?
-        });
-        row.map(from_row).transpose()
+        exit_from(exit_read(family).rows(self.db()).await?)
     }
+}
+
+/// See `Archive::exit_of`.
+pub(crate) fn exit_read(family: &FamilyId) -> Read {
+    Read::new(
+        "exit",
+        "exit_id, family_id, reason, detail, exit_on, status, proposed_by, decided_by, decision_note",
+        "FROM family_exit WHERE family_id = $1 AND status <> 'rejected'",
+    )
+    .arg(family.as_str())
+}
+
+pub(crate) fn exit_from(rows: Vec<ExitRow>) -> Result<Option<Exit>, StoreError> {
+    rows.into_iter().next().map(from_row).transpose()
 }
 
 impl Scoped<'_> {

@@ -13,6 +13,7 @@ use crate::checks::{not_future, text};
 use crate::error::StoreError;
 use crate::model::{Actor, FamilyId};
 use crate::on_db;
+use crate::reads::{Hex, Read, Reads};
 use crate::scope::Scoped;
 
 /// What a volunteer did for a family.
@@ -195,14 +196,7 @@ impl Archive {
         &self,
         family: &FamilyId,
     ) -> Result<Option<(Date, String)>, StoreError> {
-        let row: Option<(String, String)> = on_db!(self.db(), pool => {
-            sqlx::query_as("SELECT refused_on, reason FROM pairing_refusal WHERE family_id = $1")
-                .bind(family.as_str())
-                .fetch_optional(pool)
-                .await?
-        });
-        row.map(|(on, reason)| Ok((date_of(&on)?, reason)))
-            .transpose()
+        refusal_from(refusal_read(family).rows(self.db()).await?)
     }
 
     /// The volunteers paired with a family: (login, display name, organisation).
@@ -210,15 +204,7 @@ impl Archive {
         &self,
         family: &FamilyId,
     ) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
-        on_db!(self.db(), pool => {
-            Ok(sqlx::query_as(
-                "SELECT u.login, u.display_name, vp.organisation FROM volunteer_pairing p JOIN app_user u ON u.user_id = p.user_id \
-                 LEFT JOIN volunteer_profile vp ON vp.user_id = p.user_id WHERE p.family_id = $1 ORDER BY u.login",
-            )
-            .bind(family.as_str())
-            .fetch_all(pool)
-            .await?)
-        })
+        paired_read(family).rows(self.db()).await
     }
 
     /// Records what a volunteer did for a family.
@@ -267,28 +253,7 @@ impl Archive {
 
     /// A family's volunteer service records, newest first.
     pub async fn help_of(&self, family: &FamilyId) -> Result<Vec<HelpRecord>, StoreError> {
-        let rows: Vec<(String, String, String, String, i64, String)> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT s.service_id, u.display_name, s.on_date, s.kind, s.minutes, s.note FROM volunteer_service s \
-                 JOIN app_user u ON u.user_id = s.user_id WHERE s.family_id = $1 ORDER BY s.on_date DESC, s.recorded_at DESC",
-            )
-            .bind(family.as_str())
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter()
-            .map(|(service_id, volunteer, on, kind, minutes, note)| {
-                Ok(HelpRecord {
-                    kind: HelpKind::parse(&kind)
-                        .ok_or_else(|| StoreError::Corrupt(format!("volunteer service {kind}")))?,
-                    on_date: date_of(&on)?,
-                    service_id,
-                    volunteer,
-                    minutes,
-                    note,
-                })
-            })
-            .collect()
+        help_from(help_read(family).rows(self.db()).await?)
     }
 
     /// Refers a family to a counsellor of the family's county (or the city).
@@ -456,42 +421,41 @@ impl Archive {
         family: &FamilyId,
         reader: &User,
     ) -> Result<Vec<Referral>, StoreError> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
+        let mut reads = Reads::default();
+        let (referrals, sessions) = (
+            reads.add(referrals_read(family)),
+            reads.add(sessions_read(family)),
         );
-        let rows: Vec<Row> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT r.referral_id, r.counsellor_id, u.display_name, r.reason, r.referred_on, r.referred_by, r.closed_on \
-                 FROM counselling_referral r JOIN app_user u ON u.user_id = r.counsellor_id WHERE r.family_id = $1 ORDER BY r.referred_at DESC",
-            )
-            .bind(family.as_str())
-            .fetch_all(pool)
-            .await?
-        });
+        let answers = reads.run(self.db()).await?;
+        self.referrals_from(
+            family,
+            reader,
+            answers.rows(referrals)?,
+            answers.rows(sessions)?,
+        )
+    }
+
+    /// A family's referrals from their rows and their sessions' rows: the session notes are
+    /// opened for the referral's own counsellor only.
+    pub(crate) fn referrals_from(
+        &self,
+        family: &FamilyId,
+        reader: &User,
+        rows: Vec<ReferralRow>,
+        sessions: Vec<SessionRow>,
+    ) -> Result<Vec<Referral>, StoreError> {
         let mut out = Vec::with_capacity(rows.len());
         for (id, counsellor_id, counsellor, reason, on, by, closed) in rows {
             let own = reader.role == Role::Counsellor && reader.user_id == counsellor_id;
-            let sessions: Vec<(String, String, i64, Vec<u8>)> = on_db!(self.db(), pool => {
-                sqlx::query_as("SELECT session_id, on_date, minutes, notes FROM counselling_session WHERE referral_id = $1 ORDER BY on_date, recorded_at")
-                    .bind(&id)
-                    .fetch_all(pool)
-                    .await?
-            });
-            let mut list = Vec::with_capacity(sessions.len());
-            for (session_id, on_date, minutes, sealed) in sessions {
+            let mut list = Vec::new();
+            for (_, session_id, on_date, minutes, sealed) in sessions.iter().filter(|s| s.0 == id) {
                 let notes = if own {
-                    let plain = self.keys().decrypt(&sealed, &notes_aad(&session_id))?;
+                    let plain = self.keys().decrypt(&sealed.0, &notes_aad(session_id))?;
                     Some(String::from_utf8_lossy(&plain).into_owned())
                 } else {
                     None
                 };
-                list.push((date_of(&on_date)?, minutes, notes));
+                list.push((date_of(on_date)?, *minutes, notes));
             }
             out.push(Referral {
                 referral_id: id,
@@ -508,6 +472,100 @@ impl Archive {
         }
         Ok(out)
     }
+}
+
+/// refused_on, reason.
+pub(crate) type RefusalRow = (String, String);
+
+pub(crate) fn refusal_read(family: &FamilyId) -> Read {
+    Read::new(
+        "pairing refusal",
+        "refused_on, reason",
+        "FROM pairing_refusal WHERE family_id = $1",
+    )
+    .arg(family.as_str())
+}
+
+pub(crate) fn refusal_from(rows: Vec<RefusalRow>) -> Result<Option<(Date, String)>, StoreError> {
+    rows.into_iter()
+        .next()
+        .map(|(on, reason)| Ok((date_of(&on)?, reason)))
+        .transpose()
+}
+
+pub(crate) fn paired_read(family: &FamilyId) -> Read {
+    Read::new(
+        "paired volunteers",
+        "u.login, u.display_name, vp.organisation",
+        "FROM volunteer_pairing p JOIN app_user u ON u.user_id = p.user_id \
+         LEFT JOIN volunteer_profile vp ON vp.user_id = p.user_id WHERE p.family_id = $1",
+    )
+    .order("u.login")
+    .arg(family.as_str())
+}
+
+/// service_id, volunteer, on_date, kind, minutes, note.
+pub(crate) type HelpRow = (String, String, String, String, i64, String);
+
+pub(crate) fn help_read(family: &FamilyId) -> Read {
+    Read::new(
+        "volunteer services",
+        "s.service_id, u.display_name, s.on_date, s.kind, s.minutes, s.note",
+        "FROM volunteer_service s JOIN app_user u ON u.user_id = s.user_id WHERE s.family_id = $1",
+    )
+    .order("s.on_date DESC, s.recorded_at DESC")
+    .arg(family.as_str())
+}
+
+pub(crate) fn help_from(rows: Vec<HelpRow>) -> Result<Vec<HelpRecord>, StoreError> {
+    rows.into_iter()
+        .map(|(service_id, volunteer, on, kind, minutes, note)| {
+            Ok(HelpRecord {
+                kind: HelpKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("volunteer service {kind}")))?,
+                on_date: date_of(&on)?,
+                service_id,
+                volunteer,
+                minutes,
+                note,
+            })
+        })
+        .collect()
+}
+
+/// referral_id, counsellor_id, counsellor's name, reason, referred_on, referred_by, closed_on.
+pub(crate) type ReferralRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+pub(crate) fn referrals_read(family: &FamilyId) -> Read {
+    Read::new(
+        "counselling referrals",
+        "r.referral_id, r.counsellor_id, u.display_name, r.reason, r.referred_on, r.referred_by, r.closed_on",
+        "FROM counselling_referral r JOIN app_user u ON u.user_id = r.counsellor_id WHERE r.family_id = $1",
+    )
+    .order("r.referred_at DESC")
+    .arg(family.as_str())
+}
+
+/// referral_id, session_id, on_date, minutes, sealed notes.
+pub(crate) type SessionRow = (String, String, String, i64, Hex);
+
+/// The sessions of every referral of a family.
+pub(crate) fn sessions_read(family: &FamilyId) -> Read {
+    Read::new(
+        "counselling sessions",
+        "s.referral_id, s.session_id, s.on_date, s.minutes, hex(s.notes)",
+        "FROM counselling_session s JOIN counselling_referral r ON r.referral_id = s.referral_id WHERE r.family_id = $1",
+    )
+    .order("s.on_date, s.recorded_at")
+    .arg(family.as_str())
 }
 
 impl Scoped<'_> {

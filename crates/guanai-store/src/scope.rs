@@ -7,12 +7,13 @@ use guanai_rules::ResidentId;
 use guanai_rules::policy::CaseworkParams;
 
 use crate::access::{Role, User};
-use crate::archive::{Archive, now_micros};
+use crate::archive::{Archive, FileKinds, now_micros};
 use crate::error::StoreError;
 use crate::file::FamilyFile;
 use crate::model::{FactId, FactValue, FamilyId, NewFact};
 use crate::on_db;
-use crate::pay::{LineView, PayError, RunId, RunSummary, StatementLine};
+use crate::pay::{LineView, PayError, RunId, RunSummary};
+use crate::reads::{Read, Reads, Slot};
 
 /// How a user sees a family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,30 +159,64 @@ pub(crate) fn prefix_end(prefix: &str) -> String {
     format!("{prefix};")
 }
 
+/// How a family is seen from the rows of `Scoped::visibility_reads`.
+fn visibility_from(own: Vec<(String,)>, granted: Vec<(i64,)>) -> Option<Visibility> {
+    if !own.is_empty() {
+        return Some(Visibility::Own);
+    }
+    granted
+        .first()
+        .map(|&(until_micros,)| Visibility::Granted { until_micros })
+}
+
+/// A piece of the scope condition: SQL text, or a value to bind.
+pub(crate) enum ScopePiece {
+    Sql(&'static str),
+    Bind(String),
+}
+
+/// The condition on `family f JOIN family_place p` that keeps a query inside the user's scope.
+pub(crate) fn scope_condition(user: &User) -> Vec<ScopePiece> {
+    use ScopePiece::{Bind, Sql};
+    match user.role {
+        Role::Admin => vec![Sql(" AND 1 = 0")],
+        Role::Volunteer => vec![
+            Sql(
+                " AND f.family_id IN (SELECT v.family_id FROM volunteer_pairing v WHERE v.user_id = ",
+            ),
+            Bind(user.user_id.clone()),
+            Sql(")"),
+        ],
+        Role::Counsellor => vec![
+            Sql(
+                " AND f.family_id IN (SELECT r.family_id FROM counselling_referral r WHERE r.closed_on IS NULL AND r.counsellor_id = ",
+            ),
+            Bind(user.user_id.clone()),
+            Sql(")"),
+        ],
+        _ => {
+            let prefix = user.area_prefix().to_owned();
+            vec![
+                Sql(" AND p.village_code >= "),
+                Bind(prefix.clone()),
+                Sql(" AND p.village_code < "),
+                Bind(prefix_end(&prefix)),
+            ]
+        }
+    }
+}
+
 /// Adds the scope condition on `family f JOIN family_place p` to a query.
 macro_rules! push_scope {
     ($q:expr, $user:expr) => {{
-        let user: &$crate::access::User = $user;
-        match user.role {
-            $crate::access::Role::Admin => {
-                $q.push(" AND 1 = 0");
-            }
-            $crate::access::Role::Volunteer => {
-                $q.push(" AND f.family_id IN (SELECT v.family_id FROM volunteer_pairing v WHERE v.user_id = ");
-                $q.push_bind(user.user_id.clone());
-                $q.push(")");
-            }
-            $crate::access::Role::Counsellor => {
-                $q.push(" AND f.family_id IN (SELECT r.family_id FROM counselling_referral r WHERE r.closed_on IS NULL AND r.counsellor_id = ");
-                $q.push_bind(user.user_id.clone());
-                $q.push(")");
-            }
-            _ => {
-                let prefix = user.area_prefix().to_owned();
-                $q.push(" AND p.village_code >= ");
-                $q.push_bind(prefix.clone());
-                $q.push(" AND p.village_code < ");
-                $q.push_bind($crate::scope::prefix_end(&prefix));
+        for piece in $crate::scope::scope_condition($user) {
+            match piece {
+                $crate::scope::ScopePiece::Sql(sql) => {
+                    $q.push(sql);
+                }
+                $crate::scope::ScopePiece::Bind(value) => {
+                    $q.push_bind(value);
+                }
             }
         }
     }};
@@ -207,28 +242,10 @@ impl Scoped<'_> {
 
     /// How the user sees a family, asked of the database.
     async fn ask_visibility(&self, family: &FamilyId) -> Result<Option<Visibility>, StoreError> {
-        let own: Option<i64> = on_db!(self.archive.db(), pool => {
-            let mut q = sqlx::QueryBuilder::new(
-                "SELECT CAST(1 AS BIGINT) FROM family f JOIN family_place p ON p.family_id = f.family_id WHERE f.family_id = ",
-            );
-            q.push_bind(family.as_str().to_owned());
-            push_scope!(q, &self.user);
-            q.build_query_scalar().fetch_optional(pool).await?
-        });
-        if own.is_some() {
-            return Ok(Some(Visibility::Own));
-        }
-        let granted: Option<i64> = on_db!(self.archive.db(), pool => {
-            sqlx::query_scalar(
-                "SELECT MAX(expires_at) FROM access_grant WHERE user_id = $1 AND family_id = $2 AND expires_at > $3",
-            )
-            .bind(&self.user.user_id)
-            .bind(family.as_str())
-            .bind(now_micros())
-            .fetch_one(pool)
-            .await?
-        });
-        Ok(granted.map(|until_micros| Visibility::Granted { until_micros }))
+        let mut reads = Reads::default();
+        let (own, granted) = self.visibility_reads(family, &mut reads);
+        let answers = reads.run(self.archive.db()).await?;
+        Ok(visibility_from(answers.rows(own)?, answers.rows(granted)?))
     }
 
     /// Fails with "not found" when the family is outside the scope.
@@ -253,13 +270,64 @@ impl Scoped<'_> {
         }
     }
 
-    /// A family's file, when the user may see it.
+    /// A family's file, when the user may see it: whether they may and the file are read in
+    /// one statement (a file outside the scope is read and dropped, never returned).
     pub async fn family_file(
         &self,
         family: &FamilyId,
     ) -> Result<(FamilyFile, Visibility), StoreError> {
-        let visibility = self.require(family).await?;
-        Ok((self.archive.family_file(family).await?, visibility))
+        if let Some(known) = self.seen.and_then(|seen| seen.get(family)) {
+            return Ok((self.archive.family_file(family).await?, known));
+        }
+        let mut reads = Reads::default();
+        let (own, granted) = self.visibility_reads(family, &mut reads);
+        let file = reads.add(
+            self.archive
+                .files_read(std::slice::from_ref(family), FileKinds::All),
+        );
+        let answers = reads.run(self.archive.db()).await?;
+        let visibility = visibility_from(answers.rows(own)?, answers.rows(granted)?)
+            .ok_or_else(|| StoreError::FamilyNotFound(family.to_string()))?;
+        if let Some(seen) = self.seen {
+            seen.put(family, visibility);
+        }
+        let file = self
+            .archive
+            .files_from(std::slice::from_ref(family), answers.rows(file)?)?
+            .pop()
+            .ok_or_else(|| StoreError::FamilyNotFound(family.to_string()))?;
+        Ok((file, visibility))
+    }
+
+    /// The two reads that tell how the user sees a family: inside their scope, or by a grant
+    /// not yet expired.
+    fn visibility_reads(&self, family: &FamilyId, reads: &mut Reads) -> (Slot, Slot) {
+        let mut rest = String::from(
+            "FROM family f JOIN family_place p ON p.family_id = f.family_id WHERE f.family_id = $1",
+        );
+        let mut binds = vec![family.as_str().to_owned()];
+        for piece in scope_condition(&self.user) {
+            match piece {
+                ScopePiece::Sql(sql) => rest.push_str(sql),
+                ScopePiece::Bind(value) => {
+                    binds.push(value);
+                    rest.push_str(&format!("${}", binds.len()));
+                }
+            }
+        }
+        let own = binds
+            .into_iter()
+            .fold(Read::new("scope", "f.family_id", rest), Read::arg);
+        let granted = Read::new(
+            "grant",
+            "expires_at",
+            "FROM access_grant WHERE user_id = $1 AND family_id = $2 AND expires_at > $3",
+        )
+        .order("expires_at DESC")
+        .arg(self.user.user_id.as_str())
+        .arg(family.as_str())
+        .arg(now_micros());
+        (reads.add(own), reads.add(granted))
     }
 
     /// Records a fact (caseworkers, own area). A kind the policy has approved at a level above
@@ -564,18 +632,6 @@ impl Scoped<'_> {
     ) -> Result<Vec<LineView>, PayError> {
         self.run(run).await?;
         self.archive.run_lines_page(run, offset, limit).await
-    }
-
-    /// A family's payment lines across runs, and its ledger statement.
-    pub async fn family_payments(
-        &self,
-        family: &FamilyId,
-    ) -> Result<(Vec<(String, LineView)>, Vec<StatementLine>), PayError> {
-        self.require(family).await?;
-        Ok((
-            self.archive.family_payments(family).await?,
-            self.archive.statement(family).await?,
-        ))
     }
 
     /// Whether an area code lies inside the user's area (volunteers and administrators have

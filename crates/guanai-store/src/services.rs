@@ -13,8 +13,10 @@ use jiff::civil::Date;
 
 use crate::archive::{Archive, now_micros};
 use crate::error::StoreError;
+use crate::file::FamilyFile;
 use crate::model::{Actor, FamilyId};
 use crate::on_db;
+use crate::reads::Read;
 use crate::scope::Scoped;
 
 /// Where a service stands for a person.
@@ -99,6 +101,80 @@ pub struct ChecklistItem {
     pub status: Option<StatusRecord>,
 }
 
+/// person_id, service, status, note, on_date, recorded_by.
+pub(crate) type StatusRow = (String, String, String, String, String, String);
+
+/// A family's service statuses, oldest first.
+pub(crate) fn statuses_read(family: &FamilyId) -> Read {
+    Read::new(
+        "service statuses",
+        "person_id, service, status, note, on_date, recorded_by",
+        "FROM service_status WHERE family_id = $1",
+    )
+    .order("recorded_at, status_id")
+    .arg(family.as_str())
+}
+
+/// A family's checklist for a month from its file and its status rows (see
+/// `Archive::service_checklist`).
+pub(crate) fn checklist_of(
+    file: &FamilyFile,
+    month: Month,
+    policy: &Policy,
+    rows: Vec<StatusRow>,
+) -> Result<Vec<ChecklistItem>, StoreError> {
+    let mut items: Vec<ChecklistItem> = Vec::new();
+    if let Ok(facts) = file.engine_family(month, None) {
+        let eval = evaluate(&facts, month, policy);
+        let parents: Vec<&crate::model::PersonRecord> = file
+            .persons
+            .iter()
+            .filter(|p| p.relation.is_parent())
+            .collect();
+        for (i, set) in eval.parent_services.iter().enumerate() {
+            let Some(person) = parents.get(i) else {
+                continue;
+            };
+            for kind in set.iter().filter(|k| on_checklist(*k)) {
+                items.push(ChecklistItem {
+                    person_id: person.person_id.as_str().to_owned(),
+                    service: kind,
+                    entitled: true,
+                    status: None,
+                });
+            }
+        }
+    }
+    for (person, service, status, note, on, by) in rows {
+        let (Some(kind), Some(status)) = (service_kind(&service), ServiceStatus::parse(&status))
+        else {
+            return Err(StoreError::Corrupt(format!(
+                "service status {service}/{status}"
+            )));
+        };
+        let record = StatusRecord {
+            status,
+            note,
+            on_date: guanai_rules::parse_date(&on)
+                .map_err(|e| StoreError::Corrupt(format!("service status date: {e}")))?,
+            recorded_by: by,
+        };
+        match items
+            .iter_mut()
+            .find(|i| i.person_id == person && i.service == kind)
+        {
+            Some(item) => item.status = Some(record),
+            None => items.push(ChecklistItem {
+                person_id: person,
+                service: kind,
+                entitled: false,
+                status: Some(record),
+            }),
+        }
+    }
+    Ok(items)
+}
+
 impl Archive {
     /// A family's checklist for a month: every service the engine entitles a parent to, with its
     /// latest status, and services with a status no longer entitled.
@@ -109,66 +185,8 @@ impl Archive {
         policy: &Policy,
     ) -> Result<Vec<ChecklistItem>, StoreError> {
         let file = self.family_file(family).await?;
-        let mut items: Vec<ChecklistItem> = Vec::new();
-        if let Ok(facts) = file.engine_family(month, None) {
-            let eval = evaluate(&facts, month, policy);
-            let parents: Vec<&crate::model::PersonRecord> = file
-                .persons
-                .iter()
-                .filter(|p| p.relation.is_parent())
-                .collect();
-            for (i, set) in eval.parent_services.iter().enumerate() {
-                let Some(person) = parents.get(i) else {
-                    continue;
-                };
-                for kind in set.iter().filter(|k| on_checklist(*k)) {
-                    items.push(ChecklistItem {
-                        person_id: person.person_id.as_str().to_owned(),
-                        service: kind,
-                        entitled: true,
-                        status: None,
-                    });
-                }
-            }
-        }
-        type Row = (String, String, String, String, String, String);
-        let rows: Vec<Row> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT person_id, service, status, note, on_date, recorded_by FROM service_status WHERE family_id = $1 ORDER BY recorded_at, status_id",
-            )
-            .bind(family.as_str())
-            .fetch_all(pool)
-            .await?
-        });
-        for (person, service, status, note, on, by) in rows {
-            let (Some(kind), Some(status)) =
-                (service_kind(&service), ServiceStatus::parse(&status))
-            else {
-                return Err(StoreError::Corrupt(format!(
-                    "service status {service}/{status}"
-                )));
-            };
-            let record = StatusRecord {
-                status,
-                note,
-                on_date: guanai_rules::parse_date(&on)
-                    .map_err(|e| StoreError::Corrupt(format!("service status date: {e}")))?,
-                recorded_by: by,
-            };
-            match items
-                .iter_mut()
-                .find(|i| i.person_id == person && i.service == kind)
-            {
-                Some(item) => item.status = Some(record),
-                None => items.push(ChecklistItem {
-                    person_id: person,
-                    service: kind,
-                    entitled: false,
-                    status: Some(record),
-                }),
-            }
-        }
-        Ok(items)
+        let rows = statuses_read(family).rows(self.db()).await?;
+        checklist_of(&file, month, policy, rows)
     }
 
     /// Records where a service stands for a person, who must be entitled to it this month.

@@ -26,6 +26,7 @@ use crate::error::StoreError;
 use crate::file::FamilyFile;
 use crate::model::{Actor, FamilyId};
 use crate::on_db;
+use crate::reads::Read;
 use crate::scope::{FamilyRow, MAX_PAGE, Page, Scoped, Visibility, push_scope};
 
 /// The longest free text of a visit record (what was found, needs, follow-up).
@@ -103,7 +104,7 @@ fn date_from(text: &str, what: &str) -> Result<Date, StoreError> {
 }
 
 /// A stored period row: kind, level, starts_on, due_on, visit_id, visited_on.
-type PeriodRow = (
+pub(crate) type PeriodRow = (
     String,
     String,
     String,
@@ -237,61 +238,7 @@ type VisitKey = (String, String, String);
 impl Archive {
     /// A family's visits, newest first, withdrawn ones included (marked).
     pub async fn visits_of(&self, family: &FamilyId) -> Result<Vec<VisitRecord>, StoreError> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT visit_id, visited_on, occasion, visitor, found, needs, follow_up, follow_up_due, \
-                 follow_up_result, follow_up_done_by, follow_up_done_at, recorded_at, recorded_by, withdrawn_by, withdrawn_reason \
-                 FROM visit WHERE family_id = $1 ORDER BY visited_on DESC, recorded_at DESC",
-            )
-            .bind(family.as_str())
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter()
-            .map(|r| {
-                let occasion = Occasion::parse(&r.2)
-                    .ok_or_else(|| StoreError::Corrupt(format!("visit occasion {}", r.2)))?;
-                Ok(VisitRecord {
-                    visit_id: r.0,
-                    family_id: family.clone(),
-                    visited_on: date_from(&r.1, "visit date")?,
-                    occasion,
-                    visitor: r.3,
-                    found: r.4,
-                    needs: r.5,
-                    follow_up: r.6,
-                    follow_up_due: r
-                        .7
-                        .as_deref()
-                        .map(|d| date_from(d, "follow-up date"))
-                        .transpose()?,
-                    follow_up_done: match (r.8, r.9, r.10) {
-                        (Some(result), Some(by), Some(at)) => Some((result, by, at)),
-                        _ => None,
-                    },
-                    recorded_at: r.11,
-                    recorded_by: r.12,
-                    withdrawn: r.13.map(|by| (by, r.14.unwrap_or_default())),
-                })
-            })
-            .collect()
+        visits_from(family, visits_read(family).rows(self.db()).await?)
     }
 
     /// A family's plan for a year, as last worked out.
@@ -300,17 +247,7 @@ impl Archive {
         family: &FamilyId,
         year: i16,
     ) -> Result<Vec<PlannedVisit>, StoreError> {
-        let rows: Vec<PeriodRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT vp.kind, vp.level, vp.starts_on, vp.due_on, vp.visit_id, v.visited_on FROM visit_period vp \
-                 LEFT JOIN visit v ON v.visit_id = vp.visit_id WHERE vp.family_id = $1 AND vp.year = $2 ORDER BY vp.period_no",
-            )
-            .bind(family.as_str())
-            .bind(i64::from(year))
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter().map(period_from).collect()
+        plan_from(plan_read(family, year).rows(self.db()).await?)
     }
 
     /// The visits not withdrawn of these families whose date falls in the window of `year`'s
@@ -610,22 +547,9 @@ impl Archive {
 
     /// When the plan of a year was last made for the whole archive.
     pub async fn visit_plan_made(&self, year: i16) -> Result<Option<VisitPlanSummary>, StoreError> {
-        let row: Option<(i64, String, String, i64, i64)> = on_db!(self.db(), pool => {
-            sqlx::query_as("SELECT planned_at, planned_by, policy_name, families, periods FROM visit_plan WHERE year = $1")
-                .bind(i64::from(year))
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(row.map(
-            |(planned_at, planned_by, policy_name, families, periods)| VisitPlanSummary {
-                year,
-                families,
-                periods,
-                unplannable: 0,
-                planned_at,
-                planned_by,
-                policy_name,
-            },
+        Ok(plan_made_from(
+            year,
+            plan_made_read(year).rows(self.db()).await?,
         ))
     }
 
@@ -996,15 +920,137 @@ impl Archive {
         &self,
         family: &FamilyId,
     ) -> Result<Option<DedicatedVisitor>, StoreError> {
-        let row: Option<(String, String, String, i64, String)> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT assignment_id, visitor, unit, assigned_at, assigned_by FROM dedicated_visitor WHERE family_id = $1 AND ended_at IS NULL",
-            )
-            .bind(family.as_str())
-            .fetch_optional(pool)
-            .await?
-        });
-        Ok(row.map(
+        Ok(dedicated_from(
+            dedicated_read(family).rows(self.db()).await?,
+        ))
+    }
+}
+
+/// visit_id, visited_on, occasion, visitor, found, needs, follow_up, follow_up_due,
+/// follow_up_result, follow_up_done_by, follow_up_done_at, recorded_at, recorded_by, withdrawn_by,
+/// withdrawn_reason.
+pub(crate) type VisitRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+pub(crate) fn visits_read(family: &FamilyId) -> Read {
+    Read::new(
+        "visits",
+        "visit_id, visited_on, occasion, visitor, found, needs, follow_up, follow_up_due, \
+         follow_up_result, follow_up_done_by, follow_up_done_at, recorded_at, recorded_by, withdrawn_by, withdrawn_reason",
+        "FROM visit WHERE family_id = $1",
+    )
+    .order("visited_on DESC, recorded_at DESC, visit_id DESC")
+    .arg(family.as_str())
+}
+
+pub(crate) fn visits_from(
+    family: &FamilyId,
+    rows: Vec<VisitRow>,
+) -> Result<Vec<VisitRecord>, StoreError> {
+    rows.into_iter()
+        .map(|r| {
+            let occasion = Occasion::parse(&r.2)
+                .ok_or_else(|| StoreError::Corrupt(format!("visit occasion {}", r.2)))?;
+            Ok(VisitRecord {
+                visit_id: r.0,
+                family_id: family.clone(),
+                visited_on: date_from(&r.1, "visit date")?,
+                occasion,
+                visitor: r.3,
+                found: r.4,
+                needs: r.5,
+                follow_up: r.6,
+                follow_up_due: r
+                    .7
+                    .as_deref()
+                    .map(|d| date_from(d, "follow-up date"))
+                    .transpose()?,
+                follow_up_done: match (r.8, r.9, r.10) {
+                    (Some(result), Some(by), Some(at)) => Some((result, by, at)),
+                    _ => None,
+                },
+                recorded_at: r.11,
+                recorded_by: r.12,
+                withdrawn: r.13.map(|by| (by, r.14.unwrap_or_default())),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn plan_read(family: &FamilyId, year: i16) -> Read {
+    Read::new(
+        "visit plan",
+        "vp.kind, vp.level, vp.starts_on, vp.due_on, vp.visit_id, v.visited_on",
+        "FROM visit_period vp LEFT JOIN visit v ON v.visit_id = vp.visit_id WHERE vp.family_id = $1 AND vp.year = $2",
+    )
+    .order("vp.period_no")
+    .arg(family.as_str())
+    .arg(year)
+}
+
+pub(crate) fn plan_from(rows: Vec<PeriodRow>) -> Result<Vec<PlannedVisit>, StoreError> {
+    rows.into_iter().map(period_from).collect()
+}
+
+/// planned_at, planned_by, policy_name, families, periods.
+pub(crate) type PlanMadeRow = (i64, String, String, i64, i64);
+
+pub(crate) fn plan_made_read(year: i16) -> Read {
+    Read::new(
+        "visit plan made",
+        "planned_at, planned_by, policy_name, families, periods",
+        "FROM visit_plan WHERE year = $1",
+    )
+    .arg(year)
+}
+
+pub(crate) fn plan_made_from(year: i16, rows: Vec<PlanMadeRow>) -> Option<VisitPlanSummary> {
+    rows.into_iter()
+        .next()
+        .map(
+            |(planned_at, planned_by, policy_name, families, periods)| VisitPlanSummary {
+                year,
+                families,
+                periods,
+                unplannable: 0,
+                planned_at,
+                planned_by,
+                policy_name,
+            },
+        )
+}
+
+/// assignment_id, visitor, unit, assigned_at, assigned_by.
+pub(crate) type DedicatedRow = (String, String, String, i64, String);
+
+pub(crate) fn dedicated_read(family: &FamilyId) -> Read {
+    Read::new(
+        "dedicated visitor",
+        "assignment_id, visitor, unit, assigned_at, assigned_by",
+        "FROM dedicated_visitor WHERE family_id = $1 AND ended_at IS NULL",
+    )
+    .arg(family.as_str())
+}
+
+pub(crate) fn dedicated_from(rows: Vec<DedicatedRow>) -> Option<DedicatedVisitor> {
+    rows.into_iter()
+        .next()
+        .map(
             |(assignment_id, visitor, unit, assigned_at, assigned_by)| DedicatedVisitor {
                 assignment_id,
                 visitor,
@@ -1012,8 +1058,7 @@ impl Archive {
                 assigned_at,
                 assigned_by,
             },
-        ))
-    }
+        )
 }
 
 /// One period due and not yet visited, in a list of an area.

@@ -17,6 +17,7 @@ use super::PayError;
 use crate::archive::Archive;
 use crate::model::FamilyId;
 use crate::on_db;
+use crate::reads::Read;
 
 /// The statement that writes booked positions (`[[family_id, text], …]` in `$1`, see
 /// `crate::bulk`), replacing what a family had.
@@ -154,6 +155,36 @@ pub struct StatementLine {
     pub amount: Fen,
 }
 
+/// at, run_id, kind, memo, account, amount.
+pub(crate) type StatementRow = (i64, Option<String>, String, String, String, i64);
+
+/// A family's postings, in the order they were booked.
+pub(crate) fn statement_read(family: &FamilyId) -> Read {
+    Read::new(
+        "ledger statement",
+        "e.at, e.run_id, e.kind, e.memo, p.account, p.amount",
+        "FROM ledger_posting p JOIN ledger_entry e ON e.entry_id = p.entry_id WHERE p.family_id = $1",
+    )
+    .order("e.at, p.entry_id, p.posting_no")
+    .arg(family.as_str())
+}
+
+pub(crate) fn statement_from(rows: Vec<StatementRow>) -> Result<Vec<StatementLine>, PayError> {
+    rows.into_iter()
+        .map(|(at, run_id, kind, memo, account, amount)| {
+            Ok(StatementLine {
+                at: Timestamp::from_microsecond(at)
+                    .map_err(|e| PayError::Invalid(e.to_string()))?,
+                run_id,
+                kind,
+                memo,
+                account,
+                amount: Fen(amount),
+            })
+        })
+        .collect()
+}
+
 /// The result of a reconciliation: every difference found (none when all agrees).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reconciliation {
@@ -189,28 +220,7 @@ impl Archive {
 
     /// A family's statement: every posting on its payables and receivable, oldest first.
     pub async fn statement(&self, family: &FamilyId) -> Result<Vec<StatementLine>, PayError> {
-        let rows: Vec<(i64, Option<String>, String, String, String, i64)> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT e.at, e.run_id, e.kind, e.memo, p.account, p.amount FROM ledger_posting p \
-                 JOIN ledger_entry e ON e.entry_id = p.entry_id WHERE p.family_id = $1 ORDER BY e.at, p.entry_id, p.posting_no",
-            )
-            .bind(family.as_str())
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter()
-            .map(|(at, run_id, kind, memo, account, amount)| {
-                Ok(StatementLine {
-                    at: Timestamp::from_microsecond(at)
-                        .map_err(|e| PayError::Invalid(e.to_string()))?,
-                    run_id,
-                    kind,
-                    memo,
-                    account,
-                    amount: Fen(amount),
-                })
-            })
-            .collect()
+        statement_from(statement_read(family).rows(self.db()).await?)
     }
 
     /// What the family is owed now (failed or held transfers) and owes (recoveries to collect).

@@ -18,7 +18,9 @@ pub use bank::{BankFile, ExportedFiles, ReturnReport, bank_group};
 pub use build::{BuildOptions, BuildOutcome, BuildProgress};
 pub use claims::{ClaimView, FuneralClaimInput, MedicalClaimInput};
 pub use ledger::{Reconciliation, StatementLine, TrialBalanceRow, account_name_zh};
+pub(crate) use ledger::{statement_from, statement_read};
 pub use query::{LineView, ProblemView, RunSummary, TransferView};
+pub(crate) use query::{family_lines_from, family_lines_read};
 
 /// A payment run's id: `YYYYMM-SCOPE-SEQ`, e.g. `202612-371302-1` or `202612-all-2`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

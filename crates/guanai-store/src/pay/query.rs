@@ -8,6 +8,7 @@ use super::{PayError, RunId, RunStatus};
 use crate::archive::Archive;
 use crate::model::FamilyId;
 use crate::on_db;
+use crate::reads::Read;
 
 /// A run at a glance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,11 +107,56 @@ struct StoredLine {
     family_version: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct StoredRunLine {
-    run_id: String,
-    #[sqlx(flatten)]
-    line: StoredLine,
+/// A family's line as `Reads` hands it over: the run, then the [`StoredLine`].
+pub(crate) type FamilyLineRow = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
+/// Every payment line of a family, across runs (not discarded), oldest first.
+pub(crate) fn family_lines_read(family: &FamilyId) -> Read {
+    Read::new(
+        "payment lines",
+        format!("l.run_id, {LINE_COLUMNS}"),
+        "FROM pay_line l JOIN pay_run r ON r.run_id = l.run_id WHERE l.family_id = $1 AND r.status <> 'discarded'",
+    )
+    .order("r.created_at, l.line_no")
+    .arg(family.as_str())
+}
+
+pub(crate) fn family_lines_from(rows: Vec<FamilyLineRow>) -> Vec<(String, LineView)> {
+    rows.into_iter()
+        .map(|r| {
+            let line = StoredLine {
+                line_no: r.1,
+                family_id: r.2,
+                person_id: r.3,
+                county_code: r.4,
+                kind: r.5,
+                nature: r.6,
+                for_month: r.7,
+                amount: r.8,
+                standard_fen: r.9,
+                county_fen: r.10,
+                booked_before: r.11,
+                due: r.12,
+                family_version: r.13,
+            };
+            (r.0, LineView::from(line))
+        })
+        .collect()
 }
 
 impl From<StoredLine> for LineView {
@@ -285,19 +331,9 @@ impl Archive {
         &self,
         family: &FamilyId,
     ) -> Result<Vec<(String, LineView)>, PayError> {
-        let rows: Vec<StoredRunLine> = on_db!(self.db(), pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT l.run_id, {LINE_COLUMNS} FROM pay_line l JOIN pay_run r ON r.run_id = l.run_id \
-                 WHERE l.family_id = $1 AND r.status <> 'discarded' ORDER BY r.created_at, l.line_no"
-            )))
-            .bind(family.as_str())
-            .fetch_all(pool)
-            .await?
-        });
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.run_id, LineView::from(r.line)))
-            .collect())
+        Ok(family_lines_from(
+            family_lines_read(family).rows(self.db()).await?,
+        ))
     }
 
     /// The transfers of a run.

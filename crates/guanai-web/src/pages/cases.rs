@@ -15,6 +15,7 @@ use guanai_rules::VillageCode;
 use guanai_store::access::Role;
 use guanai_store::casework::{Application, Decision, Enrolment, RosterLine, Status, Step};
 use guanai_store::exits::ExitReason;
+use guanai_store::family_reads::FamilyReads;
 use guanai_store::scope::Visibility;
 use guanai_store::{FamilyId, StoreError};
 use jiff::civil::Date;
@@ -1070,11 +1071,11 @@ pub(crate) struct ExitView {
 }
 
 /// The casework section of `family`'s file, as `signed` may see and use it.
-pub(crate) async fn section(
+pub(crate) fn section(
     signed: &Signed,
-    family: &FamilyId,
     visibility: Visibility,
-) -> Result<CaseworkSection, WebError> {
+    reads: &mut FamilyReads,
+) -> CaseworkSection {
     let lang = signed.lang;
     let role = signed.user.role;
     let today = today();
@@ -1095,11 +1096,11 @@ pub(crate) async fn section(
         can_propose_exit: false,
         can_decide_exit: false,
     };
-    if !s.shown {
-        return Ok(s);
-    }
-    let gate = signed.state().gate();
-    let enrolment = gate.enrolment(family).await?;
+    let Some(cases) = reads.cases.take().filter(|_| s.shown) else {
+        s.shown = false;
+        return s;
+    };
+    let enrolment = Enrolment::of(&cases.applied);
     s.enrolled = enrolment.is_enrolled();
     s.enrolment = match enrolment {
         Enrolment::Census => lang.pick("普查在册", "enrolled by the census").to_owned(),
@@ -1110,11 +1111,11 @@ pub(crate) async fn section(
             status_label(lang, status)
         ),
     };
-    let applications = gate.applications_of(family).await?;
+    let applications = cases.applied;
     let own = visibility == Visibility::Own && role.can_record();
     s.can_apply = own && applications.iter().all(|a| a.status == Status::Rejected);
     s.can_confirm = own;
-    let exit = gate.exit_of(family).await?;
+    let exit = cases.exit;
     s.can_propose_exit = own && exit.is_none();
     s.can_decide_exit = own
         && matches!(role, Role::County | Role::City)
@@ -1141,17 +1142,16 @@ pub(crate) async fn section(
             id: a.application_id,
         })
         .collect();
-    let scoped = signed.scoped();
-    for year in [today.year(), today.year().saturating_add(1)] {
-        if let Some(campaign) = gate.reconfirmation(year).await? {
-            s.years.push(RosterYear {
-                year,
-                deadline: campaign.deadline.to_string(),
-                lines: scoped.family_roster(year, family).await?,
-            });
-        }
-    }
-    Ok(s)
+    s.years = cases
+        .years
+        .into_iter()
+        .map(|(year, deadline, lines)| RosterYear {
+            year,
+            deadline: deadline.to_string(),
+            lines,
+        })
+        .collect();
+    s
 }
 
 /// `POST /families/{id}/apply`: records the family's application (caseworkers of the area); the

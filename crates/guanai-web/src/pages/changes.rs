@@ -7,6 +7,7 @@ use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use guanai_rules::ApprovalLevel;
 use guanai_store::changes::{ChangeRequest, level_of};
+use guanai_store::family_reads::FamilyReads;
 use guanai_store::scope::Visibility;
 use guanai_store::{FactId, FamilyId, NewFact, StoreError};
 use serde::Deserialize;
@@ -118,27 +119,27 @@ fn view(lang: Lang, c: ChangeRequest, approver: ApprovalLevel, can_decide: bool)
 }
 
 /// The family's change requests.
-pub(crate) async fn section(
+pub(crate) fn section(
     signed: &Signed,
-    family: &FamilyId,
     visibility: Visibility,
-) -> Result<ChangesSection, WebError> {
+    reads: &mut FamilyReads,
+) -> ChangesSection {
     let role = signed.user.role;
-    if !super::cases::sees_cases(role) {
-        return Ok(ChangesSection {
+    let Some(changes) = reads
+        .changes
+        .take()
+        .filter(|_| super::cases::sees_cases(role))
+    else {
+        return ChangesSection {
             shown: false,
             rows: Vec::new(),
-        });
-    }
+        };
+    };
     let casework = &signed.state().policy().casework;
     let actor = signed.user.actor();
     let own = visibility == Visibility::Own;
     let level = level_of(role);
-    let rows = signed
-        .state()
-        .gate()
-        .changes_of(family)
-        .await?
+    let rows = changes
         .into_iter()
         .map(|c| {
             let approver = c.approver(casework);
@@ -149,7 +150,7 @@ pub(crate) async fn section(
             view(signed.lang, c, approver, can_decide)
         })
         .collect();
-    Ok(ChangesSection { shown: true, rows })
+    ChangesSection { shown: true, rows }
 }
 
 /// The decision form's fields.

@@ -10,6 +10,7 @@ use axum::extract::{Multipart, Path};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use guanai_store::documents::{DocumentInfo, DocumentKind, MAX_DOCUMENT_BYTES, NewDocument};
+use guanai_store::family_reads::FamilyReads;
 use guanai_store::scope::Visibility;
 use guanai_store::{DocumentId, FamilyId, StoreError};
 use serde::Deserialize;
@@ -99,24 +100,19 @@ impl DocumentLine {
 
 /// The documents section of `family`'s file as `signed` may see it, or `None` for a role that
 /// sees no documents.
-pub(crate) async fn section(
+pub(crate) fn section(
     signed: &Signed,
-    family: &FamilyId,
     visibility: Visibility,
-) -> Result<Option<DocumentSection>, WebError> {
+    reads: &mut FamilyReads,
+) -> Option<DocumentSection> {
     let role = signed.user.role;
-    if !role.sees_documents() {
-        return Ok(None);
-    }
+    let documents = reads.documents.take().filter(|_| role.sees_documents())?;
     let lang = signed.lang;
-    let (withdrawn, lines): (Vec<_>, Vec<_>) = signed
-        .scoped()
-        .documents(family, true)
-        .await?
+    let (withdrawn, lines): (Vec<_>, Vec<_>) = documents
         .into_iter()
         .map(|d| DocumentLine::of(d, lang))
         .partition(|d| d.withdrawn.is_some());
-    Ok(Some(DocumentSection {
+    Some(DocumentSection {
         can_attach: role.attaches_documents() && visibility == Visibility::Own,
         can_open: role.opens_documents(),
         lines,
@@ -129,7 +125,7 @@ pub(crate) async fn section(
         title: String::new(),
         max_mib: MAX_DOCUMENT_BYTES / (1024 * 1024),
         kept: String::new(),
-    }))
+    })
 }
 
 /// Back to the file's documents section.

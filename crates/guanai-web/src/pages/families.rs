@@ -13,6 +13,7 @@ use guanai_rules::engine::evaluate_traced;
 use guanai_rules::explain::{Labels, Reason, render as render_reason};
 use guanai_rules::{ApprovalLevel, DisabilityGrade, Fen, Hukou, Month, ResidentId, VillageCode};
 use guanai_store::access::Role;
+use guanai_store::family_reads::FileWants;
 use guanai_store::pay::{LineView, StatementLine};
 use guanai_store::scope::{FamilyQuery, FamilyRow, FamilySort, Visibility};
 use guanai_store::{
@@ -368,14 +369,30 @@ pub(crate) async fn family_page(
             })
         })
         .collect();
+    let can_read_payments = !volunteer && (role.sees_payments() || role.can_record());
+    let village_code = village.map(|v| v.to_string());
+    // Every section's rows in one statement (guanai_store::family_reads).
+    let wants = FileWants {
+        payments: can_read_payments,
+        checklist: super::services::shows_checklist(role).then(this_month),
+        complaints: (super::services::shows_checklist(role) && role.can_record())
+            .then_some(super::services::FAMILY_COMPLAINTS),
+        volunteers: super::network::shows_volunteers(role),
+        helpers: can_write,
+        referrals: super::network::shows_counselling(role),
+        cases: super::cases::sees_cases(role),
+        changes: super::cases::sees_cases(role),
+        documents: role.sees_documents(),
+        visit_year,
+        today: today(),
+    };
+    let mut reads = scoped
+        .family_reads(&file, village, signed.state().policy(), &wants)
+        .await?;
     let (timeline, entitlements, payments, statement) = if volunteer {
         (Vec::new(), Err(String::new()), Vec::new(), Vec::new())
     } else {
-        let (payments, statement) = if role.sees_payments() || role.can_record() {
-            scoped.family_payments(family).await?
-        } else {
-            (Vec::new(), Vec::new())
-        };
+        let (payments, statement) = reads.payments.take().unwrap_or_default();
         (
             timeline(&file, lang),
             entitlements(&file, month, signed, &parents),
@@ -383,19 +400,19 @@ pub(crate) async fn family_page(
             statement,
         )
     };
-    let contacts = match village {
-        Some(v) => signed.state().gate().contacts_for(v).await?,
-        None => Vec::new(),
-    };
-    let visits = super::visits::section(signed, family, visibility, visit_year).await?;
-    let services = super::services::section(signed, family, visibility, &errors, &persons).await?;
-    let village_code = village.map(|v| v.to_string());
-    let network =
-        super::network::section(signed, family, visibility, &errors, village_code.as_deref())
-            .await?;
-    let casework = super::cases::section(signed, family, visibility).await?;
-    let changes = super::changes::section(signed, family, visibility).await?;
-    let documents = super::documents::section(signed, family, visibility).await?;
+    let contacts = std::mem::take(&mut reads.contacts);
+    let visits = super::visits::section(signed, visibility, visit_year, &mut reads);
+    let services = super::services::section(signed, visibility, &errors, &persons, &mut reads);
+    let network = super::network::section(
+        signed,
+        visibility,
+        &errors,
+        village_code.as_deref(),
+        &mut reads,
+    );
+    let casework = super::cases::section(signed, visibility, &mut reads);
+    let changes = super::changes::section(signed, visibility, &mut reads);
+    let documents = super::documents::section(signed, visibility, &mut reads);
     let path = format!("/families/{family}");
     Ok(FamilyPage {
         c: Chrome::new(signed, "families", &path).with_flash(flash),

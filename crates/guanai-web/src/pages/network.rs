@@ -15,6 +15,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use guanai_store::access::{Role, User};
+use guanai_store::family_reads::{FamilyReads, Volunteers};
 use guanai_store::network::{HelpKind, Referral};
 use guanai_store::scope::Visibility;
 use guanai_store::{FamilyId, StoreError};
@@ -124,45 +125,34 @@ impl NetworkSection {
 
 /// The section of `family`'s file as `signed` may see and use it; `village` is the family's
 /// village code (who may be paired or referred).
-pub(crate) async fn section(
+pub(crate) fn section(
     signed: &Signed,
-    family: &FamilyId,
     visibility: Visibility,
     errors: &FormErrors,
     village: Option<&str>,
-) -> Result<NetworkSection, WebError> {
+    reads: &mut FamilyReads,
+) -> NetworkSection {
     let lang = signed.lang;
     let role = signed.user.role;
-    let gate = signed.state().gate();
-    let scoped = signed.scoped();
     let own = visibility == Visibility::Own;
     let can_write = own && role.can_record();
-    // Finance officers need neither part: nothing here is paid.
-    let show_volunteers = role.can_record() || matches!(role, Role::Inspector | Role::Volunteer);
-    let show_counselling = role.can_record() || matches!(role, Role::Inspector | Role::Counsellor);
-    let (volunteers, refusal, help) = if show_volunteers {
-        let paired = gate.volunteers_of(family).await?;
-        let refusal = gate.pairing_refusal(family).await?;
-        let help = gate
-            .help_of(family)
-            .await?
-            .into_iter()
-            .map(|h| HelpLine {
-                on_date: h.on_date.to_string(),
-                kind: help_label(lang, h.kind),
-                volunteer: h.volunteer,
-                minutes: h.minutes,
-                note: h.note,
-            })
-            .collect();
-        (paired, refusal, help)
-    } else {
-        (Vec::new(), None, Vec::new())
-    };
-    let users = match village {
-        Some(village) if can_write => gate.helpers_covering(village).await?,
-        _ => Vec::new(),
-    };
+    let Volunteers {
+        paired: volunteers,
+        refusal,
+        help,
+    } = reads.volunteers.take().unwrap_or_default();
+    let help: Vec<HelpLine> = help
+        .into_iter()
+        .map(|h| HelpLine {
+            on_date: h.on_date.to_string(),
+            kind: help_label(lang, h.kind),
+            volunteer: h.volunteer,
+            minutes: h.minutes,
+            note: h.note,
+        })
+        .collect();
+    let users = std::mem::take(&mut reads.helpers);
+    let (show_volunteers, show_counselling) = (shows_volunteers(role), shows_counselling(role));
     let covers = |u: &User| village.is_some_and(|v| v.starts_with(u.area_prefix()));
     // Named with their area: their organisation would cost a query per volunteer on every
     // view of the file (it is shown once they are paired).
@@ -191,16 +181,13 @@ pub(crate) async fn section(
             )
         })
         .collect();
-    let referrals: Vec<ReferralLine> = if show_counselling {
-        scoped
-            .referrals(family)
-            .await?
-            .into_iter()
-            .map(|r| referral_line(r, &signed.user, lang))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let referrals: Vec<ReferralLine> = reads
+        .referrals
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| referral_line(r, &signed.user, lang))
+        .collect();
     let can_help = own && role == Role::Volunteer;
     // Which forms are on the page: errors of any other form of this section go to its top.
     let mut shown: Vec<String> = Vec::new();
@@ -227,7 +214,7 @@ pub(crate) async fn section(
     } else {
         Vec::new()
     };
-    Ok(NetworkSection {
+    NetworkSection {
         show_volunteers,
         volunteers: volunteers
             .into_iter()
@@ -253,7 +240,18 @@ pub(crate) async fn section(
             ..NetworkForm::default()
         },
         stray,
-    })
+    }
+}
+
+/// Whether a role sees the volunteers' side of a family's care network (finance officers
+/// need neither side: nothing here is paid).
+pub(crate) fn shows_volunteers(role: Role) -> bool {
+    role.can_record() || matches!(role, Role::Inspector | Role::Volunteer)
+}
+
+/// Whether a role sees a family's counselling referrals.
+pub(crate) fn shows_counselling(role: Role) -> bool {
+    role.can_record() || matches!(role, Role::Inspector | Role::Counsellor)
 }
 
 fn referral_line(r: Referral, reader: &User, lang: Lang) -> ReferralLine {

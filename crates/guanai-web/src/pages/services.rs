@@ -10,9 +10,11 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use guanai_store::StoreError;
+use guanai_store::access::Role;
+use guanai_store::family_reads::FamilyReads;
 use guanai_store::scope::Visibility;
 use guanai_store::services::{ServiceStatus, service_kind};
-use guanai_store::{FamilyId, StoreError};
 use serde::Deserialize;
 
 use super::complaints::{ComplaintLine, complaint_line};
@@ -22,7 +24,7 @@ use crate::i18n::Lang;
 use crate::state::{Post, Signed, WebError};
 
 /// The most complaints about one family listed on its file.
-const FAMILY_COMPLAINTS: i64 = 20;
+pub(crate) const FAMILY_COMPLAINTS: i64 = 20;
 
 /// A status on screen, in the page's language.
 pub(crate) fn status_label(lang: Lang, status: ServiceStatus) -> &'static str {
@@ -111,25 +113,21 @@ impl ServiceSection {
 
 /// The checklist section for this month, or `None` for the roles that do not see it.
 /// `persons` names the family's members by person id.
-pub(crate) async fn section(
+pub(crate) fn section(
     signed: &Signed,
-    family: &FamilyId,
     visibility: Visibility,
     errors: &FormErrors,
     persons: &[(String, String)],
-) -> Result<Option<ServiceSection>, WebError> {
+    reads: &mut FamilyReads,
+) -> Option<ServiceSection> {
     let role = signed.user.role;
-    if role.works_by_assignment() || !role.sees_families() {
-        return Ok(None);
+    if !shows_checklist(role) {
+        return None;
     }
+    let items = reads.checklist.take()?;
     let lang = signed.lang;
     let month = this_month();
     let today = today();
-    let state = signed.state();
-    let scoped = signed.scoped();
-    let items = scoped
-        .service_checklist(family, month, state.policy())
-        .await?;
     let lines: Vec<ServiceLine> = items
         .into_iter()
         .map(|item| {
@@ -180,19 +178,12 @@ pub(crate) async fn section(
     } else {
         Vec::new()
     };
-    let complaints = if role.can_record() {
-        Some(
-            scoped
-                .complaints_about(family, state.policy(), today, FAMILY_COMPLAINTS)
-                .await?
-                .into_iter()
-                .map(|c| complaint_line(c, lang, today))
-                .collect(),
-        )
-    } else {
-        None
-    };
-    Ok(Some(ServiceSection {
+    let complaints = reads.complaints.take().map(|list| {
+        list.into_iter()
+            .map(|c| complaint_line(c, lang, today))
+            .collect()
+    });
+    Some(ServiceSection {
         month: month.to_string(),
         lines,
         can_write,
@@ -203,7 +194,12 @@ pub(crate) async fn section(
         kept: ServiceForm::default(),
         stray,
         complaints,
-    }))
+    })
+}
+
+/// Whether a role sees the service checklist on a family's file.
+pub(crate) fn shows_checklist(role: Role) -> bool {
+    !role.works_by_assignment() && role.sees_families()
 }
 
 /// `POST /families/{id}/services`: records where a service stands for a parent (caseworkers of

@@ -13,6 +13,7 @@ use guanai_care::holidays::Holidays;
 use guanai_care::visits::{NeedLevel, Occasion, PeriodKind, PeriodStatus, status};
 use guanai_rules::policy::VisitParams;
 use guanai_store::access::Role;
+use guanai_store::family_reads::FamilyReads;
 use guanai_store::scope::{FamilyRow, Visibility};
 use guanai_store::visits::{
     DueState, NewVisit, PlannedVisit, VisitCounts, VisitPlanSummary, VisitRecord,
@@ -286,20 +287,19 @@ impl VisitSection {
 }
 
 /// The visit section of `family`'s file for `year`, as `signed` may see and use it.
-pub(crate) async fn section(
+pub(crate) fn section(
     signed: &Signed,
-    family: &FamilyId,
     visibility: Visibility,
     year: i16,
-) -> Result<VisitSection, WebError> {
+    reads: &mut FamilyReads,
+) -> VisitSection {
     let lang = signed.lang;
-    let scoped = signed.scoped();
     let today = today();
     let params = &signed.state().policy().visits;
-    let plan = scoped.visit_plan(family, year).await?;
-    let records = scoped.visits(family).await?;
-    let dedicated = scoped.dedicated_visitor(family).await?;
-    let made = signed.state().gate().visit_plan_made(year).await?;
+    let plan = std::mem::take(&mut reads.visit_plan);
+    let records = std::mem::take(&mut reads.visits);
+    let dedicated = reads.dedicated_visitor.take();
+    let made = reads.plan_made.take();
     let role = signed.user.role;
     let own = visibility == Visibility::Own;
     let periods = plan
@@ -329,7 +329,7 @@ pub(crate) async fn section(
             "Regular visits {regular}; families needing a dedicated visitor {high}; holiday visits within {window} days before Spring Festival and Mid-Autumn."
         ),
     };
-    Ok(VisitSection {
+    VisitSection {
         year,
         this_year: today.year(),
         previous_year: year.saturating_sub(1),
@@ -365,7 +365,7 @@ pub(crate) async fn section(
         },
         dedicated_form: (String::new(), String::new()),
         kept: String::new(),
-    })
+    }
 }
 
 /// Works out the family's plan for this year again after a change of its facts (a death, an
