@@ -7,15 +7,17 @@
 
 mod support;
 
+use support::{census_family, user};
+
 use guanai_care::visits::Occasion;
-use guanai_rules::{Hukou, Month, Policy, Sex, VillageCode, parse_date};
-use guanai_store::access::{NewUser, Role, User};
+use guanai_rules::{Month, Policy, VillageCode, parse_date};
+use guanai_store::access::Role;
 use guanai_store::complaints::{NewComplaint, Source};
 use guanai_store::documents::{DocumentKind, NewDocument};
 use guanai_store::family_reads::FileWants;
 use guanai_store::network::HelpKind;
 use guanai_store::visits::NewVisit;
-use guanai_store::{Actor, Archive, FactValue, NewFact, NewFamily, NewPerson, Relation};
+use guanai_store::{Actor, FactValue, NewFact};
 use jiff::civil::Date;
 
 const VILLAGE: &str = "371321001003";
@@ -23,63 +25,6 @@ const TODAY: &str = "2026-11-30";
 
 fn d(s: &str) -> Date {
     parse_date(s).expect("date")
-}
-
-fn family(no: &str) -> NewFamily {
-    let village = VillageCode::parse(VILLAGE).expect("village");
-    NewFamily {
-        family_no: no.into(),
-        county_code: village.county(),
-        registration: (Hukou::Rural, village, None),
-        persons: vec![
-            NewPerson {
-                relation: Relation::Mother,
-                facts: vec![(
-                    FactValue::Identity {
-                        name: "王秀英".into(),
-                        sex: Sex::Female,
-                        birth_date: d("1962-01-01"),
-                    },
-                    None,
-                )],
-            },
-            NewPerson {
-                relation: Relation::Child,
-                facts: vec![
-                    (
-                        FactValue::Identity {
-                            name: "李明".into(),
-                            sex: Sex::Male,
-                            birth_date: d("1988-01-01"),
-                        },
-                        None,
-                    ),
-                    (
-                        FactValue::Death {
-                            certificate_no: None,
-                        },
-                        Some(d("2015-06-15")),
-                    ),
-                ],
-            },
-        ],
-        import_hash: None,
-    }
-}
-
-async fn user(a: &Archive, login: &str, role: Role, area: &str) -> User {
-    a.create_user(
-        &NewUser {
-            login: login.into(),
-            display_name: login.into(),
-            role,
-            area_code: area.into(),
-            password: "correct horse battery".into(),
-        },
-        &Actor::new("admin"),
-    )
-    .await
-    .expect("user")
 }
 
 fn everything(today: Date) -> FileWants {
@@ -106,7 +51,11 @@ async fn one_statement_reads_what_each_section_reads_alone() {
         let today = d(TODAY);
         let admin = Actor::new("admin");
         let fam = a
-            .create_family(&family("R-1"), &Actor::new("census"), "普查")
+            .create_family(
+                &census_family("R-1", VILLAGE),
+                &Actor::new("census"),
+                "普查",
+            )
             .await
             .expect("family");
         let village = VillageCode::parse(VILLAGE).expect("village");

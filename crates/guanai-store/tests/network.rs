@@ -6,82 +6,25 @@
 
 mod support;
 
-use guanai_rules::{Hukou, Sex, VillageCode, parse_date};
-use guanai_store::access::{NewUser, Role, User};
+use support::{census_family, user};
+
+use guanai_rules::parse_date;
+use guanai_store::access::Role;
 use guanai_store::network::HelpKind;
-use guanai_store::{
-    Actor, Archive, FactValue, FamilyId, NewFamily, NewPerson, Relation, StoreError,
-};
+use guanai_store::{Actor, Archive, FamilyId, StoreError};
 use jiff::civil::Date;
 
 fn d(s: &str) -> Date {
     parse_date(s).expect("date")
 }
 
-fn family(no: &str, village: &str) -> NewFamily {
-    let village = VillageCode::parse(village).expect("village");
-    NewFamily {
-        family_no: no.into(),
-        county_code: village.county(),
-        registration: (Hukou::Rural, village, None),
-        persons: vec![
-            NewPerson {
-                relation: Relation::Mother,
-                facts: vec![(
-                    FactValue::Identity {
-                        name: "王秀英".into(),
-                        sex: Sex::Female,
-                        birth_date: d("1962-01-01"),
-                    },
-                    None,
-                )],
-            },
-            NewPerson {
-                relation: Relation::Child,
-                facts: vec![
-                    (
-                        FactValue::Identity {
-                            name: "李明".into(),
-                            sex: Sex::Male,
-                            birth_date: d("1988-01-01"),
-                        },
-                        None,
-                    ),
-                    (
-                        FactValue::Death {
-                            certificate_no: None,
-                        },
-                        Some(d("2015-06-15")),
-                    ),
-                ],
-            },
-        ],
-        import_hash: None,
-    }
-}
-
-async fn user(a: &Archive, login: &str, role: Role, area: &str) -> User {
-    a.create_user(
-        &NewUser {
-            login: login.into(),
-            display_name: login.into(),
-            role,
-            area_code: area.into(),
-            password: "correct horse battery".into(),
-        },
-        &Actor::new("admin"),
-    )
-    .await
-    .expect("user")
-}
-
 async fn families(a: &Archive) -> (FamilyId, FamilyId) {
     let census = Actor::new("census");
     (
-        a.create_family(&family("N-1", "371321001003"), &census, "普查")
+        a.create_family(&census_family("N-1", "371321001003"), &census, "普查")
             .await
             .expect("family"),
-        a.create_family(&family("N-2", "371321001010"), &census, "普查")
+        a.create_family(&census_family("N-2", "371321001010"), &census, "普查")
             .await
             .expect("family"),
     )

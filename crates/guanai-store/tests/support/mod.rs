@@ -95,6 +95,74 @@ pub async fn cleanup(b: Backend) {
     }
 }
 
+/// A rural census family of `village`: a mother (王秀英, 1962) whose only child (李明, 1988) died
+/// in 2015.
+pub fn census_family(no: &str, village: &str) -> guanai_store::NewFamily {
+    use guanai_rules::{Hukou, Sex, VillageCode, parse_date};
+    use guanai_store::{FactValue, NewFamily, NewPerson, Relation};
+    let d = |s: &str| parse_date(s).expect("date");
+    let village = VillageCode::parse(village).expect("village");
+    NewFamily {
+        family_no: no.into(),
+        county_code: village.county(),
+        registration: (Hukou::Rural, village, None),
+        persons: vec![
+            NewPerson {
+                relation: Relation::Mother,
+                facts: vec![(
+                    FactValue::Identity {
+                        name: "王秀英".into(),
+                        sex: Sex::Female,
+                        birth_date: d("1962-01-01"),
+                    },
+                    None,
+                )],
+            },
+            NewPerson {
+                relation: Relation::Child,
+                facts: vec![
+                    (
+                        FactValue::Identity {
+                            name: "李明".into(),
+                            sex: Sex::Male,
+                            birth_date: d("1988-01-01"),
+                        },
+                        None,
+                    ),
+                    (
+                        FactValue::Death {
+                            certificate_no: None,
+                        },
+                        Some(d("2015-06-15")),
+                    ),
+                ],
+            },
+        ],
+        import_hash: None,
+    }
+}
+
+/// A user of the web application, created by the administrator.
+pub async fn user(
+    a: &Archive,
+    login: &str,
+    role: guanai_store::access::Role,
+    area: &str,
+) -> guanai_store::access::User {
+    a.create_user(
+        &guanai_store::access::NewUser {
+            login: login.into(),
+            display_name: login.into(),
+            role,
+            area_code: area.into(),
+            password: "correct horse battery".into(),
+        },
+        &guanai_store::Actor::new("admin"),
+    )
+    .await
+    .expect("user")
+}
+
 /// Runs the body against SQLite, then PostgreSQL.
 #[macro_export]
 macro_rules! on_both {
