@@ -6,12 +6,12 @@
 
 mod support;
 
-use guanai_rules::{Hukou, Policy, Sex, VillageCode, parse_date};
-use guanai_store::access::{NewUser, Role, User};
+use support::{census_family, user};
+
+use guanai_rules::{Policy, parse_date};
+use guanai_store::access::Role;
 use guanai_store::complaints::{ComplaintFilter, NewComplaint, Source};
-use guanai_store::{
-    Actor, Archive, AuditQuery, FactValue, NewFamily, NewPerson, Relation, StoreError,
-};
+use guanai_store::{Actor, AuditQuery, StoreError};
 use jiff::civil::Date;
 
 fn d(s: &str) -> Date {
@@ -20,70 +20,17 @@ fn d(s: &str) -> Date {
 
 const VILLAGE: &str = "371321001003";
 
-fn family() -> NewFamily {
-    let village = VillageCode::parse(VILLAGE).expect("village");
-    NewFamily {
-        family_no: "Q-1".into(),
-        county_code: village.county(),
-        registration: (Hukou::Rural, village, None),
-        persons: vec![
-            NewPerson {
-                relation: Relation::Mother,
-                facts: vec![(
-                    FactValue::Identity {
-                        name: "王秀英".into(),
-                        sex: Sex::Female,
-                        birth_date: d("1962-01-01"),
-                    },
-                    None,
-                )],
-            },
-            NewPerson {
-                relation: Relation::Child,
-                facts: vec![
-                    (
-                        FactValue::Identity {
-                            name: "李明".into(),
-                            sex: Sex::Male,
-                            birth_date: d("1988-01-01"),
-                        },
-                        None,
-                    ),
-                    (
-                        FactValue::Death {
-                            certificate_no: None,
-                        },
-                        Some(d("2015-06-15")),
-                    ),
-                ],
-            },
-        ],
-        import_hash: None,
-    }
-}
-
-async fn user(a: &Archive, login: &str, role: Role, area: &str) -> User {
-    a.create_user(
-        &NewUser {
-            login: login.into(),
-            display_name: login.into(),
-            role,
-            area_code: area.into(),
-            password: "correct horse battery".into(),
-        },
-        &Actor::new("admin"),
-    )
-    .await
-    .expect("user")
-}
-
 #[tokio::test]
 async fn a_late_complaint_climbs_and_an_answer_stops_it() {
     on_both!(|b| {
         let a = &b.archive;
         let policy = Policy::embedded("linyi-2014").expect("pack");
         let fam = a
-            .create_family(&family(), &Actor::new("census"), "普查")
+            .create_family(
+                &census_family("Q-1", VILLAGE),
+                &Actor::new("census"),
+                "普查",
+            )
             .await
             .expect("family");
         let village = user(a, "v", Role::Village, VILLAGE).await;
