@@ -326,7 +326,7 @@ type SessionRow = (
     String,
     String,
     String,
-    bool,
+    Flag,
     String,
     i64,
     i64,
@@ -753,16 +753,18 @@ impl Archive {
     pub async fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
         let now = now_micros();
         let hash = token_hash(token);
-        let row: Option<SessionRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {USER_COLUMNS}, s.csrf_token, s.last_seen, s.expires_at FROM app_session s \
-                 JOIN app_user u ON u.user_id = s.user_id WHERE s.token_hash = $1"
-            )))
-            .bind(&hash)
-            .fetch_optional(pool)
-            .await?
-        });
-        let Some((id, login, name, role, area, active, csrf, last_seen, expires_at)) = row else {
+        // Asked on every page: a read (see `reads`), so on SQLite it runs on this thread.
+        let rows: Vec<SessionRow> = Read::new(
+            "session",
+            format!("{USER_COLUMNS}, s.csrf_token, s.last_seen, s.expires_at"),
+            "FROM app_session s JOIN app_user u ON u.user_id = s.user_id WHERE s.token_hash = $1",
+        )
+        .arg(hash.clone())
+        .rows(self.db())
+        .await?;
+        let Some((id, login, name, role, area, Flag(active), csrf, last_seen, expires_at)) =
+            rows.into_iter().next()
+        else {
             return Ok(None);
         };
         if !active || expires_at <= now || last_seen + micros(SESSION_IDLE) <= now {

@@ -421,7 +421,7 @@ impl Archive {
     ) -> Result<Vec<FamilyFile>, StoreError> {
         let mut out = Vec::with_capacity(families.len());
         for chunk in families.chunks(500) {
-            let rows = self.files_read(chunk, only).rows(&self.db).await?;
+            let rows = self.files_read(chunk, only).large().rows(&self.db).await?;
             out.extend(self.files_from(chunk, rows)?);
         }
         Ok(out)
@@ -447,7 +447,7 @@ impl Archive {
         let sql = match &self.db {
             // SQLite builds the text by concatenation: wrapping each family's arrays in json()
             // would parse and re-serialise them.
-            Db::Sqlite(_) => format!(
+            Db::Sqlite(..) => format!(
                 "SELECT COALESCE('[' || group_concat('[' || json_quote(f.family_id) || ',' || json_quote(f.family_no) || ',' || \
                  json_quote(f.county_code) || ',' || f.version || ',' || f.created_at || ',' || json_quote(f.created_by) || ',' || \
                  (SELECT json_group_array(json_array(p.person_id, p.relation, p.created_at)) FROM person p WHERE p.family_id = f.family_id) || ',' || \

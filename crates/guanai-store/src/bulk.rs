@@ -21,7 +21,7 @@ pub(crate) const ROWS: usize = 10_000;
 /// `INSERT INTO table (columns) SELECT … FROM <the JSON array in $1>` followed by `tail` (e.g. an
 /// `ON CONFLICT` clause).
 pub(crate) fn insert_sql(db: &Db, table: &str, columns: &[(&str, Col)], tail: &str) -> String {
-    let sqlite = matches!(db, Db::Sqlite(_));
+    let sqlite = matches!(db, Db::Sqlite(..));
     let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
     let values: Vec<String> = columns
         .iter()

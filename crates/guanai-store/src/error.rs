@@ -12,6 +12,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database read failed: {0}")]
+    Read(String),
     #[error("unsupported database URL {0:?} (expected sqlite://PATH or postgres://…)")]
     Url(String),
     #[error("family {0} not found")]

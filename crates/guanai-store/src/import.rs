@@ -69,7 +69,7 @@ where
     let mut uncommitted = 0usize;
     on_db!(archive.db(), pool => {
         let mut tx = pool.begin_with(archive.db().begin_write()).await?;
-        if matches!(archive.db(), crate::db::Db::Sqlite(_)) {
+        if matches!(archive.db(), crate::db::Db::Sqlite(..)) {
             // A bulk import keeps more pages off the disk until commit than everyday work needs.
             sqlx::query("PRAGMA cache_size = -65536").execute(&mut *tx).await?;
         }

@@ -1,9 +1,9 @@
-//! Several small reads answered by one statement. SQLite runs in-process, but each statement is a
-//! round trip to its connection's thread; a page that asks twenty small questions spends more on
-//! the round trips than on the answers. A `Read` is one `SELECT … ORDER BY …`; `Reads` puts any
-//! number of them into one `SELECT (…), (…), …` whose columns are each read's rows as one JSON
-//! array, decoded here into the same row types a single query would give. The same read runs
-//! alone through `Read::rows`, so each query is written once.
+//! Several small reads answered by one statement. A `Read` is one `SELECT … ORDER BY …`;
+//! `Reads` puts any number of them into one `SELECT (…), (…), …` whose columns are each read's
+//! rows as one JSON array, decoded here into the same row types a single query would give. The
+//! same read runs alone through `Read::rows`, so each query is written once. A page that asks
+//! twenty small questions thus makes one round trip, and on SQLite not even that: the statement
+//! runs on the asking thread (`db::Readers`) instead of being sent to a `sqlx` connection's thread.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
 use sqlx::Row;
 
-use crate::db::Db;
+use crate::db::{Db, Readers};
 use crate::error::StoreError;
 
 /// A value bound to a read's `$n` placeholder.
@@ -20,6 +20,13 @@ use crate::error::StoreError;
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
+    Blob(Vec<u8>),
+}
+
+impl From<Vec<u8>> for Arg {
+    fn from(value: Vec<u8>) -> Arg {
+        Arg::Blob(value)
+    }
 }
 
 impl From<&str> for Arg {
@@ -55,6 +62,10 @@ pub(crate) struct Read {
     rest: String,
     order: String,
     args: Vec<Arg>,
+    /// Over many families: run off the server's worker threads.
+    large: bool,
+    /// One page of the rows: at most this many, after skipping that many.
+    page: Option<(i64, i64)>,
 }
 
 impl Read {
@@ -70,6 +81,8 @@ impl Read {
             rest: rest.into(),
             order: String::new(),
             args: Vec::new(),
+            large: false,
+            page: None,
         }
     }
 
@@ -81,11 +94,25 @@ impl Read {
             rest: sql.into(),
             order: String::new(),
             args: Vec::new(),
+            large: false,
+            page: None,
         }
     }
 
     pub(crate) fn order(mut self, order: &str) -> Read {
         order.clone_into(&mut self.order);
+        self
+    }
+
+    /// At most `limit` rows after the first `offset` (in the read's order).
+    pub(crate) fn page(mut self, limit: i64, offset: i64) -> Read {
+        self.page = Some((limit.max(0), offset.max(0)));
+        self
+    }
+
+    /// A read over many families (a chunk of a whole-archive pass).
+    pub(crate) fn large(mut self) -> Read {
+        self.large = true;
         self
     }
 
@@ -113,38 +140,97 @@ impl Read {
         } else {
             format!(" ORDER BY {}", self.order)
         };
+        let page = match self.page {
+            Some((limit, offset)) => format!(" LIMIT {limit} OFFSET {offset}"),
+            None => String::new(),
+        };
         match db {
             // An ORDER BY inside SQLite's aggregate builds a temporary b-tree each time (most of
             // a family page's cost): the rows are ordered by a subquery instead, which the
             // aggregate reads in order.
-            Db::Sqlite(_) => {
+            Db::Sqlite(..) => {
                 let cols = hex_columns(&cols, |c| {
                     format!("CASE WHEN {c} IS NULL THEN NULL ELSE hex({c}) END")
                 });
-                if order.is_empty() {
-                    format!("(SELECT json_group_array(json_array({cols})) {rest})")
-                } else {
-                    let named = split_columns(&cols);
-                    let aliased = named
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| format!("{c} AS c{i}"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let outer = (0..named.len())
-                        .map(|i| format!("c{i}"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    format!(
-                        "(SELECT json_group_array(json_array({outer})) FROM (SELECT {aliased} {rest}{order}))"
-                    )
+                if order.is_empty() && page.is_empty() {
+                    return format!("(SELECT json_group_array(json_array({cols})) {rest})");
                 }
+                let (aliased, outer) = aliased(&cols);
+                format!(
+                    "(SELECT json_group_array(json_array({outer})) FROM (SELECT {aliased} {rest}{order}{page}))"
+                )
             }
-            Db::Pg(_) => format!(
-                "(SELECT CAST(COALESCE(json_agg(json_build_array({}){order}), '[]') AS TEXT) {rest})",
-                hex_columns(&cols, |c| format!("encode({c}, 'hex')"))
-            ),
+            Db::Pg(_) => {
+                let cols = hex_columns(&cols, |c| format!("encode({c}, 'hex')"));
+                if page.is_empty() {
+                    return format!(
+                        "(SELECT CAST(COALESCE(json_agg(json_build_array({cols}){order}), '[]') AS TEXT) {rest})"
+                    );
+                }
+                // A page is cut by a subquery; its rows keep their order by number.
+                let (aliased, outer) = aliased(&cols);
+                let numbered = if order.is_empty() {
+                    "ROW_NUMBER() OVER ()".to_owned()
+                } else {
+                    format!("ROW_NUMBER() OVER ({order})")
+                };
+                format!(
+                    "(SELECT CAST(COALESCE(json_agg(json_build_array({outer}) ORDER BY n), '[]') AS TEXT) \
+                     FROM (SELECT {aliased}, {numbered} AS n {rest}{order}{page}) AS paged)"
+                )
+            }
         }
+    }
+}
+
+/// The columns as `c0, c1, …` of a subquery: the select list that names them, and the names.
+fn aliased(cols: &str) -> (String, String) {
+    let named = split_columns(cols);
+    let aliased = named
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} AS c{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let outer = (0..named.len())
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (aliased, outer)
+}
+
+/// A read's `FROM … WHERE …` written piece by piece, as with sqlx's `QueryBuilder` (so
+/// `push_scope!` writes into either): each bound value gets the next `$n`.
+#[derive(Debug, Default)]
+pub(crate) struct Where {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    pub(crate) fn new(sql: &str) -> Where {
+        Where {
+            sql: sql.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, sql: &str) -> &mut Where {
+        self.sql.push_str(sql);
+        self
+    }
+
+    pub(crate) fn push_bind(&mut self, value: impl Into<Arg>) -> &mut Where {
+        self.args.push(value.into());
+        self.sql.push_str(&format!("${}", self.args.len()));
+        self
+    }
+
+    /// The read of `cols` from here.
+    pub(crate) fn read(self, what: &'static str, cols: impl Into<String>) -> Read {
+        let mut read = Read::new(what, cols, self.sql);
+        read.args = self.args;
+        read
     }
 }
 
@@ -164,7 +250,9 @@ impl Reads {
         Slot(self.reads.len() - 1)
     }
 
-    /// Runs every read in one statement (one snapshot).
+    /// Runs every read in one statement (one snapshot). On SQLite the statement runs on this
+    /// thread (`Readers`): the reads of a page take well under a millisecond. Reads over many
+    /// families (`Read::large`) run on a blocking thread instead, off the server's workers.
     pub(crate) async fn run(self, db: &Db) -> Result<Answers, StoreError> {
         if self.reads.is_empty() {
             return Ok(Answers {
@@ -173,23 +261,59 @@ impl Reads {
             });
         }
         let sql = self.statement(db);
-        let args = self.reads.iter().flat_map(|r| r.args.iter());
         let n = self.reads.len();
-        let json: Vec<String> = crate::on_db!(db, pool => {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for arg in args {
-                q = match arg {
-                    Arg::Text(t) => q.bind(t.as_str()),
-                    Arg::Int(i) => q.bind(*i),
-                };
+        let what = self.reads.iter().map(|r| r.what).collect();
+        let large = self.reads.iter().any(|r| r.large);
+        let args: Vec<Arg> = self.reads.into_iter().flat_map(|r| r.args).collect();
+        let json: Vec<String> = match db {
+            Db::Sqlite(_, readers) if large => {
+                let readers = readers.clone();
+                tokio::task::spawn_blocking(move || sqlite_row(&readers, &sql, &args, n))
+                    .await
+                    .map_err(|e| StoreError::Read(e.to_string()))??
             }
-            let row = q.fetch_one(pool).await?;
-            (0..n).map(|i| row.try_get::<String, _>(i)).collect::<Result<_, _>>()?
-        });
-        Ok(Answers {
-            json,
-            what: self.reads.iter().map(|r| r.what).collect(),
+            Db::Sqlite(_, readers) => sqlite_row(readers, &sql, &args, n)?,
+            Db::Pg(pool) => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+                for arg in &args {
+                    q = match arg {
+                        Arg::Text(t) => q.bind(t.as_str()),
+                        Arg::Int(i) => q.bind(*i),
+                        Arg::Blob(b) => q.bind(b.as_slice()),
+                    };
+                }
+                let row = q.fetch_one(pool).await?;
+                (0..n)
+                    .map(|i| row.try_get::<String, _>(i))
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        Ok(Answers { json, what })
+    }
+}
+
+/// The one row of a combined statement on SQLite: `n` JSON texts.
+fn sqlite_row(
+    readers: &Readers,
+    sql: &str,
+    args: &[Arg],
+    n: usize,
+) -> Result<Vec<String>, StoreError> {
+    readers.read(|c| {
+        let mut statement = c.prepare_cached(sql)?;
+        statement.query_row(rusqlite::params_from_iter(args), |row| {
+            (0..n).map(|i| row.get::<_, String>(i)).collect()
         })
+    })
+}
+
+impl rusqlite::ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Arg::Text(t) => t.to_sql(),
+            Arg::Int(i) => i.to_sql(),
+            Arg::Blob(b) => b.to_sql(),
+        }
     }
 }
 
@@ -202,6 +326,9 @@ impl Reads {
             for part in [&read.cols, &read.rest, &read.order] {
                 key.push('\u{1f}');
                 key.push_str(part);
+            }
+            if let Some((limit, offset)) = read.page {
+                key.push_str(&format!("\u{1f}{limit},{offset}"));
             }
         }
         let cache = STATEMENTS.get_or_init(Default::default);

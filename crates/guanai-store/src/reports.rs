@@ -347,7 +347,7 @@ impl Archive {
         let standings = self.standings().await?;
         let mut seen = 0;
         let start = match self.db() {
-            crate::db::Db::Sqlite(_) => "0".to_owned(),
+            crate::db::Db::Sqlite(..) => "0".to_owned(),
             crate::db::Db::Pg(_) => String::new(),
         };
         let mut next = Some(self.register_chunk(prefix, start));
@@ -388,7 +388,7 @@ impl Archive {
         tokio::spawn(async move {
             let row: (Option<String>, i64, Option<String>) = on_db!(archive.db(), pool => {
                 let sql = match archive.db() {
-                    crate::db::Db::Sqlite(_) => "SELECT CAST(MAX(k) AS TEXT), COUNT(*), group_concat(line, char(10)) FROM ( \
+                    crate::db::Db::Sqlite(..) => "SELECT CAST(MAX(k) AS TEXT), COUNT(*), group_concat(line, char(10)) FROM ( \
                          SELECT rowid AS k, family_id || '|' || village_code || '|' || profile || '|' || missing AS line FROM stat_family \
                          WHERE rowid > CAST($1 AS INTEGER) AND village_code >= $2 AND village_code < $3 ORDER BY rowid LIMIT $4) AS c",
                     crate::db::Db::Pg(_) => "SELECT MAX(k), COUNT(*), string_agg(line, chr(10)) FROM ( \

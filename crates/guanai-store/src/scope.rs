@@ -13,7 +13,7 @@ use crate::file::FamilyFile;
 use crate::model::{FactId, FactValue, FamilyId, NewFact};
 use crate::on_db;
 use crate::pay::{LineView, PayError, RunId, RunSummary};
-use crate::reads::{Read, Reads, Slot};
+use crate::reads::{Read, Reads, Slot, Where};
 
 /// How a user sees a family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,9 +98,6 @@ pub struct Page<T> {
     pub rows: Vec<T>,
     pub more: bool,
 }
-
-/// Two texts: (family, name).
-type Pair = (String, String);
 
 /// The archive as one user may use it.
 pub struct Scoped<'a> {
@@ -302,22 +299,12 @@ impl Scoped<'_> {
     /// The two reads that tell how the user sees a family: inside their scope, or by a grant
     /// not yet expired.
     fn visibility_reads(&self, family: &FamilyId, reads: &mut Reads) -> (Slot, Slot) {
-        let mut rest = String::from(
-            "FROM family f JOIN family_place p ON p.family_id = f.family_id WHERE f.family_id = $1",
+        let mut own = Where::new(
+            "FROM family f JOIN family_place p ON p.family_id = f.family_id WHERE f.family_id = ",
         );
-        let mut binds = vec![family.as_str().to_owned()];
-        for piece in scope_condition(&self.user) {
-            match piece {
-                ScopePiece::Sql(sql) => rest.push_str(sql),
-                ScopePiece::Bind(value) => {
-                    binds.push(value);
-                    rest.push_str(&format!("${}", binds.len()));
-                }
-            }
-        }
-        let own = binds
-            .into_iter()
-            .fold(Read::new("scope", "f.family_id", rest), Read::arg);
+        own.push_bind(family.as_str());
+        push_scope!(own, &self.user);
+        let own = own.read("scope", "f.family_id");
         let granted = Read::new(
             "grant",
             "expires_at",
@@ -449,61 +436,69 @@ impl Scoped<'_> {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(crate::place::name_key);
-        let rows: Vec<(String, String, String, String)> = on_db!(self.archive.db(), pool => {
-            // A name search is driven by the name index in name order: it stops after one page
-            // of matches in scope instead of collecting and sorting every namesake of the city.
-            let mut q = match &name_key {
-                Some(key) => {
-                    let mut q = sqlx::QueryBuilder::new(
-                        "SELECT f.family_id, f.family_no, f.county_code, p.village_code FROM person_name n \
-                         JOIN family f ON f.family_id = n.family_id \
-                         JOIN family_place p ON p.family_id = n.family_id WHERE n.name_key >= ",
-                    );
-                    q.push_bind(key.clone());
-                    q.push(" AND n.name_key < ");
-                    q.push_bind(format!("{key}g"));
-                    // The same area on the name row: the index answers it without a lookup.
-                    if !matches!(self.user.role, Role::Volunteer | Role::Counsellor | Role::Admin) {
-                        let prefix = self.user.area_prefix().to_owned();
-                        q.push(" AND n.village_code >= ");
-                        q.push_bind(prefix.clone());
-                        q.push(" AND n.village_code < ");
-                        q.push_bind(prefix_end(&prefix));
-                    }
-                    q
+        // A name search is driven by the name index in name order: it stops after one page of
+        // matches in scope instead of collecting and sorting every namesake of the city.
+        let mut q = match &name_key {
+            Some(key) => {
+                let mut q = Where::new(
+                    "FROM person_name n JOIN family f ON f.family_id = n.family_id \
+                     JOIN family_place p ON p.family_id = n.family_id WHERE n.name_key >= ",
+                );
+                q.push_bind(key.clone())
+                    .push(" AND n.name_key < ")
+                    .push_bind(format!("{key}g"));
+                // The same area on the name row: the index answers it without a lookup.
+                if !matches!(
+                    self.user.role,
+                    Role::Volunteer | Role::Counsellor | Role::Admin
+                ) {
+                    let prefix = self.user.area_prefix().to_owned();
+                    q.push(" AND n.village_code >= ")
+                        .push_bind(prefix.as_str())
+                        .push(" AND n.village_code < ")
+                        .push_bind(prefix_end(&prefix));
                 }
-                None => sqlx::QueryBuilder::new(
-                    "SELECT f.family_id, f.family_no, f.county_code, p.village_code FROM family f \
-                     JOIN family_place p ON p.family_id = f.family_id WHERE 1 = 1",
-                ),
-            };
-            push_scope!(q, &self.user);
-            if let Some(area) = &area {
-                q.push(" AND p.village_code >= ");
-                q.push_bind(area.clone());
-                q.push(" AND p.village_code < ");
-                q.push_bind(prefix_end(area));
+                q
             }
-            if let Some(no) = &query.family_no {
-                q.push(" AND f.family_no = ");
-                q.push_bind(no.trim().to_owned());
-            }
-            if let Some(ids) = &by_id {
-                q.push(" AND f.family_id IN (");
-                let mut list = q.separated(", ");
-                for id in ids {
-                    list.push_bind(id.clone());
+            None => Where::new(
+                "FROM family f JOIN family_place p ON p.family_id = f.family_id WHERE 1 = 1",
+            ),
+        };
+        push_scope!(q, &self.user);
+        if let Some(area) = &area {
+            q.push(" AND p.village_code >= ")
+                .push_bind(area.clone())
+                .push(" AND p.village_code < ")
+                .push_bind(prefix_end(area));
+        }
+        if let Some(no) = &query.family_no {
+            q.push(" AND f.family_no = ").push_bind(no.trim());
+        }
+        if let Some(ids) = &by_id {
+            q.push(" AND f.family_id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
                 }
-                q.push(")");
+                q.push_bind(id.as_str());
             }
-            q.push(" ORDER BY ");
-            q.push(if name_key.is_some() { "n.name_key, n.village_code, n.family_id" } else { query.sort.order_by(query.descending) });
-            q.push(" LIMIT ");
-            q.push_bind(limit + 1);
-            q.push(" OFFSET ");
-            q.push_bind(offset);
-            q.build_query_as().fetch_all(pool).await?
-        });
+            q.push(")");
+        }
+        let order = if name_key.is_some() {
+            "n.name_key, n.village_code, n.family_id"
+        } else {
+            query.sort.order_by(query.descending)
+        };
+        // A read (see `reads`): on SQLite it runs on this thread.
+        let rows: Vec<(String, String, String, String)> = q
+            .read(
+                "search",
+                "f.family_id, f.family_no, f.county_code, p.village_code",
+            )
+            .order(order)
+            .page(limit + 1, offset)
+            .rows(self.archive.db())
+            .await?;
         let more = rows.len() as i64 > limit;
         let mut rows = rows;
         rows.truncate(limit as usize);
@@ -521,18 +516,28 @@ impl Scoped<'_> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let names: Vec<Pair> = on_db!(self.archive.db(), pool => {
-            let mut q = sqlx::QueryBuilder::new("SELECT family_id, name FROM person_name WHERE family_id IN (");
-            let mut list = q.separated(", ");
-            for r in rows {
-                list.push_bind(r.0.clone());
-            }
-            q.push(") ORDER BY family_id, person_id");
-            q.build_query_as().fetch_all(pool).await?
-        });
+        // One read per family, all in one statement (an IN list would build a temporary
+        // b-tree on SQLite).
+        let mut reads = Reads::default();
+        let slots: Vec<Slot> = rows
+            .iter()
+            .map(|r| {
+                reads.add(
+                    Read::new("names", "name", "FROM person_name WHERE family_id = $1")
+                        .order("person_id")
+                        .arg(r.0.as_str()),
+                )
+            })
+            .collect();
+        let answers = reads.run(self.archive.db()).await?;
+        let names = slots
+            .into_iter()
+            .map(|slot| answers.rows::<(String,)>(slot))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(rows
             .iter()
-            .map(|(family, no, county, village)| FamilyRow {
+            .zip(names)
+            .map(|((family, no, county, village), names)| FamilyRow {
                 family_id: FamilyId::from_db(family.clone()),
                 family_no: no.clone(),
                 county_code: county.clone(),
@@ -541,11 +546,7 @@ impl Scoped<'_> {
                 village_name: guanai_rules::VillageCode::parse(village)
                     .map(|v| v.name().to_owned())
                     .unwrap_or_default(),
-                names: names
-                    .iter()
-                    .filter(|n| &n.0 == family)
-                    .map(|n| n.1.clone())
-                    .collect(),
+                names: names.into_iter().map(|(name,)| name).collect(),
             })
             .collect())
     }

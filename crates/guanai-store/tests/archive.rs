@@ -971,7 +971,7 @@ async fn both_backends_migrate_to_the_same_schema() {
         return;
     };
     let sqlite_columns: Vec<(String, String)> = match lite.archive.db() {
-        guanai_store::Db::Sqlite(pool) => sqlx::query_as(
+        guanai_store::Db::Sqlite(pool, _) => sqlx::query_as(
             "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' ORDER BY m.name, p.name",
         )
@@ -988,7 +988,7 @@ async fn both_backends_migrate_to_the_same_schema() {
         .fetch_all(pool)
         .await
         .expect("pg schema"),
-        guanai_store::Db::Sqlite(_) => unreachable!("postgres backend"),
+        guanai_store::Db::Sqlite(..) => unreachable!("postgres backend"),
     };
     let (mut sqlite_columns, mut pg_columns) = (sqlite_columns, pg_columns);
     sqlite_columns.sort();

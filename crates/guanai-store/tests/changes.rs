@@ -498,7 +498,7 @@ async fn a_proposed_reassessment_is_sealed_at_rest_and_read_back() {
         assert_eq!(stored.value, Some(value), "{}", b.label);
         assert_eq!(stored.kind, "disability");
         let plain: Option<String> = match a.db() {
-            guanai_store::Db::Sqlite(pool) => {
+            guanai_store::Db::Sqlite(pool, _) => {
                 sqlx::query_scalar("SELECT value FROM change_request WHERE change_id = $1")
                     .bind(&change)
                     .fetch_one(pool)

@@ -146,7 +146,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 async fn raw_rows(db: &Db) -> Vec<(String, String, Vec<u8>, Vec<u8>)> {
     let sql = "SELECT document_id, sha256, label, content FROM family_document";
     match db {
-        Db::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.expect("rows"),
+        Db::Sqlite(pool, _) => sqlx::query_as(sql).fetch_all(pool).await.expect("rows"),
         Db::Pg(pool) => sqlx::query_as(sql).fetch_all(pool).await.expect("rows"),
     }
 }
@@ -637,7 +637,7 @@ async fn sealed_content_moved_to_another_row_does_not_open() {
             .expect("second");
         let sql = "UPDATE family_document SET content = (SELECT content FROM family_document WHERE document_id = $1) WHERE document_id = $2";
         match a.db() {
-            Db::Sqlite(pool) => sqlx::query(sql)
+            Db::Sqlite(pool, _) => sqlx::query(sql)
                 .bind(first.document_id.as_str())
                 .bind(second.document_id.as_str())
                 .execute(pool)

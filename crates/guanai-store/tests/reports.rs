@@ -386,7 +386,7 @@ async fn independent_sums(a: &Archive) -> (i64, i64, i64, i64) {
          WHERE r.status IN ('approved', 'exported', 'settled', 'closed')";
     let sql_ledger = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger_posting WHERE account = 'funding:higher'";
     match a.db() {
-        guanai_store::Db::Sqlite(pool) => {
+        guanai_store::Db::Sqlite(pool, _) => {
             let r = sqlx::query(sql_lines).fetch_one(pool).await.expect("lines");
             let l: i64 = sqlx::query_scalar(sql_ledger)
                 .fetch_one(pool)
@@ -472,7 +472,7 @@ async fn report_totals_reconcile_with_the_lines_the_ledger_and_the_engine() {
         let grant_lines: i64 = {
             let sql = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM pay_line WHERE kind LIKE '%_grant'";
             match a.db() {
-                guanai_store::Db::Sqlite(p) => {
+                guanai_store::Db::Sqlite(p, _) => {
                     sqlx::query_scalar(sql).fetch_one(p).await.expect("g")
                 }
                 guanai_store::Db::Pg(p) => sqlx::query_scalar(sql).fetch_one(p).await.expect("g"),
@@ -795,7 +795,7 @@ async fn spot_checks_redraw_from_their_seed_and_feed_the_assessment() {
         let exported: i64 = {
             let sql = "SELECT exported_at FROM pay_run WHERE month = '2026-10' AND exported_at IS NOT NULL";
             match a.db() {
-                guanai_store::Db::Sqlite(p) => {
+                guanai_store::Db::Sqlite(p, _) => {
                     sqlx::query_scalar(sql).fetch_one(p).await.expect("run")
                 }
                 guanai_store::Db::Pg(p) => sqlx::query_scalar(sql).fetch_one(p).await.expect("run"),

@@ -19,7 +19,7 @@ use crate::state::WebError;
 /// share one. Folders are created readable by the server's user only.
 pub(crate) fn folder(archive: &Archive, run: &RunSummary) -> PathBuf {
     let root = match archive.db() {
-        Db::Sqlite(pool) => pool
+        Db::Sqlite(pool, _) => pool
             .connect_options()
             .get_filename()
             .parent()

@@ -845,7 +845,7 @@ impl Archive {
         let mut state = ChunkState::default();
         // One value for the whole chunk: every payment table's rows for these families,
         // aggregated as JSON by the database (see `Archive::payment_files`).
-        let sqlite = matches!(self.db(), crate::db::Db::Sqlite(_));
+        let sqlite = matches!(self.db(), crate::db::Db::Sqlite(..));
         // A JSON array of the rows `SELECT cols FROM rest`, as one value.
         let agg = |cols: &str, order: &str, rest: &str| -> (String, &'static str) {
             if sqlite {

@@ -72,9 +72,12 @@ impl Chrome {
 
 /// Renders a template into a response.
 pub fn render<T: Template>(page: &T) -> Result<Response, WebError> {
-    page.render()
-        .map(|html| Html(html).into_response())
-        .map_err(|e| WebError::Internal(format!("template: {e}")))
+    // The size hint counts a template's text once; loops (rows, options) make pages several
+    // times larger, and each time the buffer outgrows itself the page so far is copied.
+    let mut html = String::with_capacity(T::SIZE_HINT.saturating_mul(4).max(16 * 1024));
+    page.render_into(&mut html)
+        .map_err(|e| WebError::Internal(format!("template: {e}")))?;
+    Ok(Html(html).into_response())
 }
 
 #[derive(Template)]
