@@ -3,6 +3,8 @@
 //! pairings. What a user may *see* is decided by [`crate::scope::Scope`]; this module keeps the
 //! people and the keys.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use argon2::Argon2;
@@ -316,6 +318,34 @@ fn token_hash(token: &str) -> Vec<u8> {
 
 fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// A session's last use is written at most once a minute.
+const TOUCH_EVERY: i64 = 60_000_000;
+
+/// The sessions whose last use this process wrote lately. Every request of a busy session finds
+/// it a minute old at the same moment; without this, each wrote it again, all queued for
+/// SQLite's write lock (whose busy waits sleep up to 100 ms), and the pages stalled.
+#[derive(Clone, Default)]
+pub(crate) struct Touched {
+    at: Arc<Mutex<HashMap<Vec<u8>, i64>>>,
+}
+
+impl Touched {
+    /// Whether this request is the one to write the session's last use.
+    fn claim(&self, hash: &[u8], now: i64) -> bool {
+        let Ok(mut at) = self.at.lock() else {
+            return true;
+        };
+        if at.get(hash).is_some_and(|t| now - *t < TOUCH_EVERY) {
+            return false;
+        }
+        if at.len() >= 10_000 {
+            at.retain(|_, t| now - *t < TOUCH_EVERY);
+        }
+        at.insert(hash.to_vec(), now);
+        true
+    }
 }
 
 type UserRow = (String, String, String, String, String, bool);
@@ -771,7 +801,7 @@ impl Archive {
             self.sign_out(token).await?;
             return Ok(None);
         }
-        if now - last_seen > 60_000_000 {
+        if now - last_seen > TOUCH_EVERY && self.touched.claim(&hash, now) {
             on_db!(self.db(), pool => {
                 sqlx::query("UPDATE app_session SET last_seen = $1 WHERE token_hash = $2")
                     .bind(now)

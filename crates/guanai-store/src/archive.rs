@@ -29,6 +29,8 @@ pub const ID_NUMBER_DOMAIN: &str = "resident_id";
 pub struct Archive {
     db: Db,
     keys: Keyring,
+    /// Sessions whose last use this process refreshed lately (`access`).
+    pub(crate) touched: crate::access::Touched,
 }
 
 /// One line of a family list.
@@ -89,7 +91,11 @@ impl Archive {
         let db = Db::open(url).await?;
         crate::areas::seed(&db).await?;
         crate::audit::start_chain(&db).await?;
-        let archive = Archive { db, keys };
+        let archive = Archive {
+            db,
+            keys,
+            touched: Default::default(),
+        };
         archive.ensure_family_index().await?;
         Ok(archive)
     }
