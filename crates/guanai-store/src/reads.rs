@@ -88,15 +88,7 @@ impl Read {
 
     /// A read written whole: `sql` is a SELECT of one value, the rows as a JSON array (text).
     pub(crate) fn raw(what: &'static str, sql: impl Into<String>) -> Read {
-        Read {
-            what,
-            cols: String::new(),
-            rest: sql.into(),
-            order: String::new(),
-            args: Vec::new(),
-            large: false,
-            page: None,
-        }
+        Read::new(what, String::new(), sql)
     }
 
     pub(crate) fn order(mut self, order: &str) -> Read {
@@ -274,7 +266,7 @@ impl Reads {
             }
             Db::Sqlite(_, readers) => sqlite_row(readers, &sql, &args, n)?,
             Db::Pg(pool) => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for arg in &args {
                     q = match arg {
                         Arg::Text(t) => q.bind(t.as_str()),

@@ -9,7 +9,7 @@ mod support;
 use support::{census_family, user};
 
 use guanai_store::access::Role;
-use guanai_store::scope::FamilyQuery;
+use guanai_store::scope::{FamilyQuery, Scoped};
 use guanai_store::{Actor, StoreError};
 
 /// 25 families in a village of 沂南县 (371321…) and 3 in 兰山区 (371302…).
@@ -23,6 +23,12 @@ fn by_name(name: &str, offset: i64) -> FamilyQuery {
         limit: 20,
         ..FamilyQuery::default()
     }
+}
+
+/// The census numbers of one page of a search.
+async fn found(scoped: &Scoped<'_>, query: &FamilyQuery) -> Vec<String> {
+    let page = scoped.search(query).await.expect("search");
+    page.rows.into_iter().map(|r| r.family_no).collect()
 }
 
 #[tokio::test]
@@ -76,23 +82,8 @@ async fn search_pages_in_scope() {
             assert_eq!(names, ["李明", "王秀英"], "{}", row.family_no);
         }
         // A full name and a name nobody has.
-        assert_eq!(
-            scoped
-                .search(&by_name("李明", 0))
-                .await
-                .expect("李明")
-                .rows
-                .len(),
-            20
-        );
-        assert!(
-            scoped
-                .search(&by_name("欧阳", 0))
-                .await
-                .expect("nobody")
-                .rows
-                .is_empty()
-        );
+        assert_eq!(found(&scoped, &by_name("李明", 0)).await.len(), 20);
+        assert!(found(&scoped, &by_name("欧阳", 0)).await.is_empty());
 
         // The city sees both counties' families; the administrator none.
         let whole = a.scoped(&city);
@@ -107,14 +98,7 @@ async fn search_pages_in_scope() {
             }
         }
         assert_eq!(seen, 28);
-        assert!(
-            a.scoped(&admin)
-                .search(&by_name("王", 0))
-                .await
-                .expect("admin")
-                .rows
-                .is_empty()
-        );
+        assert!(found(&a.scoped(&admin), &by_name("王", 0)).await.is_empty());
 
         // The census number, exactly; another county's number is not found.
         let query = |no: &str| FamilyQuery {
@@ -122,21 +106,9 @@ async fn search_pages_in_scope() {
             limit: 20,
             ..FamilyQuery::default()
         };
-        let found = scoped.search(&query("S-07")).await.expect("S-07");
-        assert_eq!(found.rows.len(), 1);
-        assert_eq!(found.rows[0].family_no, "S-07");
-        assert!(
-            scoped
-                .search(&query("T-01"))
-                .await
-                .expect("T-01")
-                .rows
-                .is_empty()
-        );
-        assert_eq!(
-            whole.search(&query("T-01")).await.expect("T-01").rows.len(),
-            1
-        );
+        assert_eq!(found(&scoped, &query("S-07")).await, ["S-07"]);
+        assert!(found(&scoped, &query("T-01")).await.is_empty());
+        assert_eq!(found(&whole, &query("T-01")).await.len(), 1);
 
         // No criterion: the county's list by village and census number, paged.
         let list = |offset| FamilyQuery {
@@ -160,23 +132,8 @@ async fn search_pages_in_scope() {
             limit: 20,
             ..FamilyQuery::default()
         };
-        assert_eq!(
-            whole
-                .search(&area("371302"))
-                .await
-                .expect("兰山区")
-                .rows
-                .len(),
-            3
-        );
-        assert!(
-            scoped
-                .search(&area("371302"))
-                .await
-                .expect("outside")
-                .rows
-                .is_empty()
-        );
+        assert_eq!(found(&whole, &area("371302")).await.len(), 3);
+        assert!(found(&scoped, &area("371302")).await.is_empty());
         match scoped.search(&area("12")).await {
             Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "area"),
             other => panic!(
@@ -186,11 +143,8 @@ async fn search_pages_in_scope() {
         }
         // A hostile name is a name like any other.
         assert!(
-            scoped
-                .search(&by_name("王' OR 1=1 --", 0))
+            found(&scoped, &by_name("王' OR 1=1 --", 0))
                 .await
-                .expect("quoted")
-                .rows
                 .is_empty()
         );
     });
